@@ -1,0 +1,116 @@
+"""Shared test set-up: a private data folder, Django in-process, live servers per stage.
+
+Every test run gets its own SQLite database and secret key (a temp folder), so
+two runs side by side never collide, and nothing is written to the checkout.
+"""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="workbook-tests-"))
+
+
+def pytest_configure(config):
+    os.environ["WORKBOOK_DATA_DIR"] = str(_DATA_DIR)
+    os.environ["WORKBOOK_FAST_PASSWORD_HASHER"] = "1"
+    os.environ.pop("WORKBOOK_REDIS_URL", None)
+    # Jupyter writes to ~/.local/share/jupyter unless told otherwise.
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        os.environ[name] = str(_DATA_DIR / name.lower())
+    from workbook.django_env import prepare_database
+
+    prepare_database(stdout=open(os.devnull, "w"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from workbook.processes import processes_tagged, stop_all
+
+    stop_all()
+    leftovers = processes_tagged(f"daphne-") + processes_tagged("redis-")
+    mine = [pid for pid in leftovers if _started_by_this_run(pid)]
+    if mine:
+        print(f"\nERROR: processes started by this test run are still running: {mine}")
+        session.exitstatus = 1
+    shutil.rmtree(_DATA_DIR, ignore_errors=True)
+
+
+def _started_by_this_run(pid: int) -> bool:
+    from workbook.processes import TAG_VARIABLE
+
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return f"WORKBOOK_DATA_DIR={_DATA_DIR}".encode() in environ and any(
+        item.startswith(TAG_VARIABLE.encode()) for item in environ
+    )
+
+
+@pytest.fixture(scope="session")
+def echo_server():
+    from workbook.server import start_server
+
+    with start_server("echo") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def jwt_server():
+    from workbook.server import start_server
+
+    with start_server("jwt") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def chat_server():
+    from workbook.server import start_server
+
+    with start_server("chat") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def demo_passwords():
+    from websocket_app.management.commands.create_demo_users import DEMO_USERS
+
+    return DEMO_USERS
+
+
+def make_user(**fields):
+    """Create a throwaway user with a unique name (call from sync code only)."""
+    import uuid
+
+    from django.contrib.auth import get_user_model
+
+    username = fields.pop("username", f"user-{uuid.uuid4().hex[:8]}")
+    return get_user_model().objects.create_user(username=username, password="pw", **fields)
+
+
+@pytest.fixture
+def tokens():
+    """Tokens made in-process (same secret key as the live servers), by kind."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+    alice = get_user_model().objects.get(username="alice")
+    expired = AccessToken.for_user(alice)
+    expired.set_exp(lifetime=-timedelta(seconds=1))
+    inactive = make_user(is_active=False)
+    deleted = make_user()
+    deleted_token = str(AccessToken.for_user(deleted))
+    deleted.delete()
+    return {
+        "alice": str(AccessToken.for_user(alice)),
+        "bob": str(AccessToken.for_user(get_user_model().objects.get(username="bob"))),
+        "refresh": str(RefreshToken.for_user(alice)),
+        "expired": str(expired),
+        "inactive": str(AccessToken.for_user(inactive)),
+        "deleted": deleted_token,
+        "garbage": "not-a-jwt",
+    }

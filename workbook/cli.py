@@ -1,0 +1,117 @@
+"""The ``python -m workbook`` commands.
+
+Stable names (other tooling relies on them): ``serve``, ``check``, ``hint``,
+``solution``, ``reset``, ``list``; plus ``lab``, ``test`` and ``setup``.
+"""
+import argparse
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from .paths import NOTEBOOKS_DIR, REPO_DIR
+
+
+def command_setup(args) -> int:
+    """Migrate the database and create the demo users."""
+    from .django_env import prepare_database
+
+    prepare_database(stdout=sys.stdout)
+    print("The workbook is ready: database migrated, demo users present.")
+    return 0
+
+
+def command_lab(args) -> int:
+    from .django_env import prepare_database
+
+    prepare_database(stdout=io.StringIO())
+    print("Database migrated, demo users alice, bob and carol present.", flush=True)
+    first = NOTEBOOKS_DIR.relative_to(REPO_DIR).as_posix()
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={REPO_DIR}",
+               f"--LabApp.default_url=/lab/tree/{first}", *args.jupyter_args]
+    os.execv(sys.executable, command)
+
+
+def command_test(args) -> int:
+    return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], cwd=REPO_DIR)
+
+
+def command_serve(args) -> int:
+    from .django_env import prepare_database
+    from .server import ServerStartError, start_server
+
+    if args.stage != "echo":
+        prepare_database(stdout=io.StringIO())  # the token endpoints need users
+    stop_requested = False
+
+    def request_stop(signum, frame):
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        server = start_server(args.stage, host=args.host, port=args.port, layer=args.layer,
+                              redis_url=args.redis_url)
+    except (ServerStartError, OSError) as error:
+        first_line = str(error).splitlines()[0]
+        print(f"workbook serve: {first_line}", file=sys.stderr)
+        return 1
+    print(f"Serving the {args.stage} stage ({args.layer} layer)", flush=True)
+    print(f"  websocket: {server.ws_url}", flush=True)
+    print(f"  test page: {server.url('/test-ws/')}", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    shown = len(server.log())
+    try:
+        while server.running and not stop_requested:
+            log = server.log()
+            if not args.quiet and len(log) > shown:
+                print(log[shown:], end="", flush=True)
+            shown = len(log)
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    crashed = not server.running
+    server.stop()
+    if crashed:
+        print(f"workbook serve: the server stopped unexpectedly:\n{server.log_tail()}",
+              file=sys.stderr)
+        return 1
+    print("Server stopped.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m workbook",
+        description="Channels Workbook: notebooks, servers and checks for learning WebSockets in Django.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    lab = commands.add_parser("lab", help="open the workbook in JupyterLab")
+    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER,
+                     help="passed on to jupyter lab (e.g. --no-browser --port 8899)")
+    lab.set_defaults(handler=command_lab)
+
+    test = commands.add_parser("test", help="run the whole test suite (pytest)")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    test.set_defaults(handler=command_test)
+
+    setup = commands.add_parser("setup", help="migrate the database and create the demo users")
+    setup.set_defaults(handler=command_setup)
+
+    serve = commands.add_parser("serve", help="run one stage's daphne server until Ctrl-C")
+    serve.add_argument("--stage", choices=("echo", "jwt", "chat"), default="echo")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    serve.add_argument("--layer", choices=("memory", "redis", "redis-pubsub"), default="memory")
+    serve.add_argument("--redis-url", help="an external Redis (default: one the workbook starts)")
+    serve.add_argument("--quiet", action="store_true", help="do not echo the server's log")
+    serve.set_defaults(handler=command_serve)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)

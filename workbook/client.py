@@ -1,0 +1,247 @@
+"""Client helpers for notebooks and tests: tokens over HTTP, websockets with a timeout.
+
+    tokens = get_tokens(server, "alice", "alice-pass-123")
+    alice = await Client.connect(server, "alice", token=tokens.access)
+    await alice.send("hi")
+    await alice.receive()          # never waits forever: 5 s, then NothingReceived
+    alice.transcript               # who sent and received what, as a table
+
+Every receive has a timeout because an interrupted notebook cell cannot cancel
+a pending ``await`` promptly: a receive without one can freeze the kernel.
+"""
+import asyncio
+import html
+import json
+import time
+from dataclasses import dataclass
+
+import httpx
+import websockets
+from websockets.asyncio.client import connect as ws_connect
+
+DEFAULT_TIMEOUT = 5.0
+SERVER_ORIGIN = object()  #: "send the Origin a page served by this server would send"
+
+
+class HandshakeRefused(RuntimeError):
+    """The server answered the websocket handshake with an HTTP error (e.g. 403)."""
+
+    def __init__(self, status: int, url: str):
+        super().__init__(f"the server refused the websocket handshake with HTTP {status} ({url})")
+        self.status = status
+
+
+class NothingReceived(TimeoutError):
+    """A receive timed out: the server sent nothing in time."""
+
+
+class SocketClosed(ConnectionError):
+    """The socket is closed; ``code`` and ``reason`` say how the server closed it."""
+
+    def __init__(self, code: int | None, reason: str):
+        super().__init__(f"the socket is closed (code {code}{': ' + reason if reason else ''})")
+        self.code = code
+        self.reason = reason
+
+
+class LoginFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class Tokens:
+    access: str
+    refresh: str
+
+    def __repr__(self):  # tokens are secrets: never print them whole
+        return f"Tokens(access='{self.access[:12]}…', refresh='{self.refresh[:12]}…')"
+
+
+def _base_url(server) -> str:
+    return server if isinstance(server, str) else server.http_url
+
+
+def get_tokens(server, username: str, password: str) -> Tokens:
+    """Log in at ``/api/token/`` and return the access and refresh tokens."""
+    response = httpx.post(
+        _base_url(server) + "/api/token/",
+        json={"username": username, "password": password}, timeout=DEFAULT_TIMEOUT * 2,
+    )
+    if response.status_code != 200:
+        raise LoginFailed(
+            f"login as {username!r} failed with HTTP {response.status_code}: "
+            f"{response.json().get('detail', response.text)}"
+        )
+    data = response.json()
+    return Tokens(access=data["access"], refresh=data["refresh"])
+
+
+def refresh_access_token(server, refresh: str) -> str:
+    """Trade a refresh token for a new access token at ``/api/token/refresh/``."""
+    response = httpx.post(
+        _base_url(server) + "/api/token/refresh/", json={"refresh": refresh},
+        timeout=DEFAULT_TIMEOUT,
+    )
+    if response.status_code != 200:
+        raise LoginFailed(f"refresh failed with HTTP {response.status_code}")
+    return response.json()["access"]
+
+
+class Transcript:
+    """A record of a conversation: who sent what, who received what, who was closed."""
+
+    def __init__(self):
+        self.rows: list[tuple[float, str, str, str]] = []
+        self._start = time.monotonic()
+
+    def add(self, who: str, event: str, detail: str) -> None:
+        self.rows.append((time.monotonic() - self._start, who, event, detail))
+
+    def clear(self) -> None:
+        self.rows.clear()
+        self._start = time.monotonic()
+
+    def events(self, who: str | None = None) -> list[tuple[str, str]]:
+        """``(event, detail)`` pairs, optionally for one client: handy in assertions."""
+        return [(event, detail) for _, name, event, detail in self.rows if who in (None, name)]
+
+    def __str__(self) -> str:
+        width = max((len(who) for _, who, _, _ in self.rows), default=6)
+        return "\n".join(
+            f"{seconds * 1000:8.1f} ms  {who:<{width}}  {event:<9} {detail}"
+            for seconds, who, event, detail in self.rows
+        )
+
+    def __repr__(self) -> str:
+        return str(self) or "(empty transcript)"
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            f"<tr><td style='text-align:right'>{seconds * 1000:.1f} ms</td>"
+            f"<td>{html.escape(who)}</td><td>{html.escape(event)}</td>"
+            f"<td style='text-align:left'><code>{html.escape(detail)}</code></td></tr>"
+            for seconds, who, event, detail in self.rows
+        )
+        return (
+            "<table><thead><tr><th>time</th><th>client</th><th>event</th>"
+            f"<th style='text-align:left'>frame</th></tr></thead><tbody>{cells}</tbody></table>"
+        )
+
+
+def _show(data) -> str:
+    if isinstance(data, bytes):
+        return f"<{len(data)} binary bytes>"
+    return data if len(data) <= 200 else data[:200] + f"… ({len(data)} characters)"
+
+
+class Client:
+    """One websocket connection with a name, recording everything in a transcript."""
+
+    def __init__(self, name: str, websocket, transcript: Transcript):
+        self.name = name
+        self.websocket = websocket
+        self.transcript = transcript
+        self._close_recorded = False
+
+    @classmethod
+    async def connect(cls, server, name: str = "client", *, token: str | None = None,
+                      path: str = "ws/chat/", origin=SERVER_ORIGIN,
+                      transcript: Transcript | None = None,
+                      timeout: float = DEFAULT_TIMEOUT, **options) -> "Client":
+        """Open a websocket to ``server``. ``origin=None`` sends no Origin header."""
+        transcript = transcript if transcript is not None else Transcript()
+        base = server if isinstance(server, str) else server.http_url
+        url = base.replace("http", "ws", 1) + "/" + path.lstrip("/")
+        if token is not None:
+            url += ("&" if "?" in url else "?") + "token=" + token
+        if origin is SERVER_ORIGIN:
+            origin = base
+        shown_url = url.split("?")[0] + ("?token=…" if token is not None else "")
+        try:
+            websocket = await ws_connect(url, origin=origin, open_timeout=timeout, **options)
+        except websockets.InvalidStatus as refused:
+            status = refused.response.status_code
+            transcript.add(name, "refused", f"HTTP {status} at the handshake ({shown_url})")
+            raise HandshakeRefused(status, shown_url) from None
+        transcript.add(name, "connected", shown_url)
+        return cls(name, websocket, transcript)
+
+    async def send(self, message=None, *, raw: str | bytes | None = None) -> None:
+        """Send ``{"message": message}``, a dict as JSON, or ``raw`` text/bytes as they are."""
+        if raw is not None:
+            frame = raw
+        elif isinstance(message, dict):
+            frame = json.dumps(message)
+        else:
+            frame = json.dumps({"message": message})
+        self.transcript.add(self.name, "sent", _show(frame))
+        try:
+            await self.websocket.send(frame)
+        except websockets.ConnectionClosed:
+            raise self._closed() from None
+
+    async def receive(self, timeout: float = DEFAULT_TIMEOUT):
+        """The next frame, decoded from JSON when it is JSON. Waits at most ``timeout`` s."""
+        try:
+            frame = await asyncio.wait_for(self.websocket.recv(), timeout)
+        except TimeoutError:
+            raise NothingReceived(
+                f"{self.name} received nothing within {timeout} s; the server only answers "
+                f"when there is something to say (did you send a message?)"
+            ) from None
+        except websockets.ConnectionClosed:
+            raise self._closed() from None
+        self.transcript.add(self.name, "received", _show(frame))
+        try:
+            return json.loads(frame)
+        except (TypeError, ValueError):
+            return frame
+
+    async def receive_all(self, timeout: float = 0.5) -> list:
+        """Every frame that arrives until ``timeout`` s pass in silence."""
+        frames = []
+        while True:
+            try:
+                frames.append(await self.receive(timeout))
+            except NothingReceived:
+                return frames
+
+    async def wait_closed(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[int | None, str]:
+        """Wait until the server closes the socket; return ``(code, reason)``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise NothingReceived(f"the server did not close {self.name}'s socket in {timeout} s")
+            try:
+                await self.receive(remaining)
+            except SocketClosed as closed:
+                return closed.code, closed.reason
+
+    async def close(self, code: int = 1000) -> None:
+        if self.websocket.state is websockets.State.CLOSED:
+            return
+        await self.websocket.close(code)
+        self._close_recorded = True
+        self.transcript.add(self.name, "closed", f"by the client (code {code})")
+
+    @property
+    def close_code(self) -> int | None:
+        return self.websocket.close_code
+
+    def _closed(self) -> SocketClosed:
+        code, reason = self.websocket.close_code, self.websocket.close_reason or ""
+        if code == 1006:
+            reason = reason or "connection dropped without a close frame"
+        if not self._close_recorded:
+            self._close_recorded = True
+            detail = f"code {code}" + (f": {reason}" if reason else "")
+            self.transcript.add(self.name, "closed", detail)
+        return SocketClosed(code, reason)
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info):
+        await self.close()
+

@@ -1,0 +1,84 @@
+"""Run a server as a child and make sure it never outlives its owner.
+
+``python -m workbook.guard --owner PID -- command ...``
+
+The owner (a notebook kernel, a test run, a shell) may end in any way: a normal
+exit, Ctrl-C, a kernel restart or a SIGKILL that runs no clean-up code at all.
+A server started with plain ``Popen`` survives the last; one in the owner's
+process group dies on a notebook *interrupt*, which is worse. So the harness
+starts this small guard in a session of its own, and the guard:
+
+- watches the owner's PID and stops the server as soon as the owner is gone;
+- forwards SIGTERM/SIGINT to the server and waits for it;
+- on Linux, asks the kernel to SIGTERM the server if the guard itself dies
+  (``PR_SET_PDEATHSIG``), so not even a SIGKILL of the guard leaves an orphan.
+"""
+import argparse
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+
+POLL_SECONDS = 0.2
+STOP_GRACE_SECONDS = 5.0
+
+
+def _die_with_parent():
+    """In the child, before exec: SIGTERM me when my parent (the guard) dies. Linux only."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return  # not Linux: the guard's own watch still covers the owner's death
+    PR_SET_PDEATHSIG = 1
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _owner_alive(owner_pid: int) -> bool:
+    # When the owner dies, this process is re-parented (to init or a subreaper).
+    return os.getppid() == owner_pid
+
+
+def _stop(child: subprocess.Popen) -> int:
+    if child.poll() is None:
+        child.terminate()
+        try:
+            return child.wait(STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return child.wait()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workbook.guard")
+    parser.add_argument("--owner", type=int, required=True, help="PID whose death stops the server")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("no command given")
+    if not _owner_alive(args.owner):
+        return 1  # the owner died before we even started
+
+    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    child = subprocess.Popen(command, preexec_fn=preexec)
+    stopping = False
+
+    def on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    while True:
+        code = child.poll()
+        if code is not None:
+            return code
+        if stopping or not _owner_alive(args.owner):
+            return _stop(child)
+        time.sleep(POLL_SECONDS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

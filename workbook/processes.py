@@ -1,0 +1,124 @@
+"""Starting guarded child processes (daphne, redis) and finding them again."""
+import atexit
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Every process the workbook starts carries this variable; its value names the run.
+TAG_VARIABLE = "WORKBOOK_PROCESS_TAG"
+
+
+def new_tag(kind: str) -> str:
+    return f"{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def start_guarded(command: list[str], *, env: dict, cwd: Path, log_dir: Path, log_prefix: str,
+                  tag: str):
+    """Start ``command`` under ``workbook.guard`` with its output in a log file.
+
+    Returns ``(process, log_path)``. The guard runs in a session of its own so a
+    notebook interrupt (SIGINT to the kernel's process group) does not reach it.
+    """
+    log_dir.mkdir(parents=True, exist_ok=True)
+    fd, log_name = tempfile.mkstemp(prefix=f"{log_prefix}-", suffix=".log", dir=log_dir)
+    env = {**env, TAG_VARIABLE: tag}
+    guarded = [sys.executable, "-m", "workbook.guard", "--owner", str(os.getpid()), "--", *command]
+    with os.fdopen(fd, "wb") as log_file:
+        process = subprocess.Popen(
+            guarded, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    return process, Path(log_name)
+
+
+def stop_guarded(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM the guard (which stops its child), then make sure the whole group is gone."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    try:  # anything left in the guard's session: kill it
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait(timeout)
+
+
+def processes_tagged(tag_prefix: str) -> list[int]:
+    """PIDs of live processes whose tag starts with ``tag_prefix`` (Linux /proc)."""
+    needle = f"{TAG_VARIABLE}={tag_prefix}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        if "State:\tZ" in status:  # a zombie is already dead
+            continue
+        if any(item.startswith(needle) for item in environ.split(b"\0")):
+            found.append(int(entry.name))
+    return found
+
+
+_running: set = set()  # guarded processes this Python process started and has not stopped
+
+
+@dataclass(eq=False)  # eq=False: compare and hash by identity
+class GuardedProcess:
+    """A server started with ``start_guarded``; stopped at exit if nobody stops it first."""
+
+    process: subprocess.Popen = field(repr=False)
+    log_path: Path
+    tag: str = field(default="", repr=False)  # the WORKBOOK_PROCESS_TAG of its processes
+
+    def __post_init__(self):
+        _running.add(self)
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def log(self) -> str:
+        """Everything the server has printed so far."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, lines: int = 15) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def stop(self) -> bool:
+        """Stop the server. Returns False (and does nothing) if it was already stopped."""
+        if self not in _running:
+            return False
+        _running.discard(self)
+        stop_guarded(self.process)
+        return True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+def running_processes() -> list:
+    return list(_running)
+
+
+@atexit.register
+def stop_all() -> None:
+    """Stop every server this process started (runs at interpreter and kernel shutdown)."""
+    for server in list(_running):
+        server.stop()
