@@ -52,6 +52,10 @@ def test_test_page_is_served(echo_server):
     assert "WebSocket test page" in response.text
     assert 'id="stage">echo<' in response.text
     assert "8000" not in response.text  # no hard-coded host or port
+    # JupyterLab (another local origin) may embed it; other sites may not.
+    assert "X-Frame-Options" not in response.headers
+    assert response.headers["Content-Security-Policy"] == (
+        "frame-ancestors 'self' http://localhost:* http://127.0.0.1:*")
 
 
 # --- Stage 2: JWT -------------------------------------------------------------------
@@ -125,23 +129,22 @@ async def test_bad_room_is_refused_with_4400(chat_server, tokens):
     assert (await client.wait_closed())[0] == 4400
 
 
-async def test_closing_before_accept_is_a_403_for_real_clients(tmp_path):
+async def test_closing_before_accept_is_a_403_for_real_clients():
     """Why the consumers accept first: the seed's close-before-accept hides its code."""
     from workbook.server import start_server
 
-    (tmp_path / "early_close.py").write_text(
-        "from channels.generic.websocket import AsyncWebsocketConsumer\n"
-        "from channels.routing import ProtocolTypeRouter, URLRouter\n"
-        "from django.core.asgi import get_asgi_application\n"
-        "from django.urls import re_path\n"
-        "class Refuser(AsyncWebsocketConsumer):\n"
-        "    async def connect(self):\n"
-        "        await self.close(code=1008)\n"
-        "application = ProtocolTypeRouter({'http': get_asgi_application(),\n"
-        "    'websocket': URLRouter([re_path(r'^ws/chat/$', Refuser.as_asgi())])})\n"
-    )
-    with start_server("echo", application="early_close:application", extra_pythonpath=[tmp_path],
+    with start_server("echo", application="websocket_project.seed_refusal_asgi:application",
                       wait_for_handshake=False) as server:
         with pytest.raises(HandshakeRefused) as refused:
             await Client.connect(server)
     assert refused.value.status == 403  # the 1008 never reaches the client
+
+
+async def test_the_communicator_reports_the_code_a_real_client_never_sees():
+    from channels.testing import WebsocketCommunicator
+    from websocket_project.seed_refusal_asgi import websocket_application
+
+    from helpers import ORIGIN_HEADERS
+
+    comm = WebsocketCommunicator(websocket_application, "/ws/chat/", headers=ORIGIN_HEADERS)
+    assert await comm.connect() == (False, 1008)

@@ -129,8 +129,15 @@ class Transcript:
 
 
 def _show(data) -> str:
+    """A frame as a person wants to read it: JSON with its emoji, long frames cut short."""
     if isinstance(data, bytes):
         return f"<{len(data)} binary bytes>"
+    try:
+        readable = json.dumps(json.loads(data), ensure_ascii=False)
+        readable.encode("utf-8")  # a lone surrogate cannot be shown: keep the escaped form
+        data = readable
+    except (ValueError, RecursionError, UnicodeEncodeError):
+        pass
     return data if len(data) <= 200 else data[:200] + f"… ({len(data)} characters)"
 
 

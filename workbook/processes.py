@@ -51,9 +51,12 @@ def stop_guarded(process: subprocess.Popen, timeout: float = 10.0) -> None:
     process.wait(timeout)
 
 
-def processes_tagged(tag_prefix: str) -> list[int]:
-    """PIDs of live processes whose tag starts with ``tag_prefix`` (Linux /proc)."""
-    needle = f"{TAG_VARIABLE}={tag_prefix}".encode()
+def processes_with(variable: str, value_prefix: str) -> list[int]:
+    """PIDs of live processes whose environment has ``variable`` starting with ``value_prefix``.
+
+    Linux only (it reads /proc); used by tests to prove nothing was left running.
+    """
+    needle = f"{variable}={value_prefix}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -68,6 +71,11 @@ def processes_tagged(tag_prefix: str) -> list[int]:
         if any(item.startswith(needle) for item in environ.split(b"\0")):
             found.append(int(entry.name))
     return found
+
+
+def processes_tagged(tag_prefix: str) -> list[int]:
+    """PIDs of live processes the workbook started whose tag starts with ``tag_prefix``."""
+    return processes_with(TAG_VARIABLE, tag_prefix)
 
 
 _running: set = set()  # guarded processes this Python process started and has not stopped

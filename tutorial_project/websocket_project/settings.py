@@ -55,6 +55,11 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"] + [
     host for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if host
 ]
 
+# Pages allowed to show /test-ws/ in an iframe (JupyterLab on any local port).
+WORKBOOK_FRAME_ANCESTORS = os.environ.get(
+    "WORKBOOK_FRAME_ANCESTORS", "http://localhost:* http://127.0.0.1:*"
+)
+
 INSTALLED_APPS = [
     "daphne",  # first: its runserver command replaces Django's, serving ASGI
     "django.contrib.auth",

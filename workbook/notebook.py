@@ -1,0 +1,147 @@
+"""Helpers for the notebooks: show the real source, one server per stage, readable tables.
+
+Everything here is ordinary Python a learner can read; the notebooks call it so
+their cells stay about WebSockets rather than plumbing.
+"""
+import ast
+import html
+import inspect
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
+
+from IPython.display import HTML, Code, IFrame, display
+
+from .paths import PROJECT_DIR
+from .server import Server, start_server
+
+_servers: dict[str, Server] = {}  # the server this kernel runs for each stage
+
+
+# --- Showing code -------------------------------------------------------------------
+def show_source(path: str, name: str | None = None) -> Code:
+    """A file of ``tutorial_project/`` (or one class/function in it), read from disk.
+
+    Read at display time, so the notebook never shows a copy that could drift.
+    """
+    source = (PROJECT_DIR / path).read_text()
+    if name is not None:
+        source = _definition(source, name, path)
+    return Code(source, language="python")
+
+
+def _definition(source: str, name: str, path: str) -> str:
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Assign)):
+            names = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+            if getattr(node, "name", None) == name or name in names:
+                return ast.get_source_segment(source, node, padded=True)
+    raise LookupError(f"{path} has no definition called {name!r}")
+
+
+def show_object(obj) -> Code:
+    """The source of an imported class or function."""
+    return Code(inspect.getsource(obj), language="python")
+
+
+# --- One server per stage -----------------------------------------------------------
+def serve(stage: str, **options) -> Server:
+    """Start ``stage``'s server for this notebook; a server started earlier is replaced.
+
+    Running the cell twice therefore never leaves two servers behind.
+    """
+    previous = _servers.pop(stage, None)
+    if previous is not None and previous.stop():
+        print(f"Stopped the {stage} server started earlier (port {previous.port}).")
+    server = start_server(stage, **options)
+    _servers[stage] = server
+    print(f"Started: {server}")
+    print(f"  websocket URL: {server.ws_url}")
+    return server
+
+
+def stop(server: Server) -> None:
+    """Stop a server, saying what happened (stopping twice is fine)."""
+    if server.stop():
+        print(f"Stopped the {server.stage} server on port {server.port}.")
+    else:
+        print(f"The {server.stage} server on port {server.port} was already stopped.")
+    if _servers.get(server.stage) is server:
+        del _servers[server.stage]
+
+
+def test_page(server: Server, height: int = 520) -> IFrame:
+    """The server's own test page, embedded (served by the server, so Origin checks pass)."""
+    return IFrame(server.url("/test-ws/"), width="100%", height=height)
+
+
+# --- Tables -------------------------------------------------------------------------
+def table(rows: list, headers: list) -> HTML:
+    head = "".join(f"<th style='text-align:left'>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
+        for row in rows
+    )
+    return HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def close_codes() -> HTML:
+    """The close codes of ``protocol.py`` as a table (the one place they are defined)."""
+    from .django_env import setup_django
+
+    setup_django()
+    from websocket_app.protocol import CLOSE_CODES, HANDSHAKE_REFUSALS
+
+    rows = [(code, error, meaning) for code, (error, meaning) in CLOSE_CODES.items()]
+    rows += [("—", situation, seen) for situation, seen in HANDSHAKE_REFUSALS.items()]
+    return table(rows, ["close code", "error frame / situation", "meaning / what the client sees"])
+
+
+# --- The environment check of notebook 00 -------------------------------------------
+PINNED = ["Django", "channels", "daphne", "djangorestframework", "djangorestframework-simplejwt",
+          "websockets", "httpx", "jupyterlab", "ipykernel", "nest-asyncio", "channels-redis"]
+
+
+def _in_a_thread(function):
+    """Run synchronous Django code from a kernel (whose event loop forbids it in-thread)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function).result()
+
+
+def _database_problems() -> list[tuple[str, str, str]]:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from websocket_app.management.commands.create_demo_users import DEMO_USERS
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    present = set(get_user_model().objects.filter(username__in=DEMO_USERS)
+                  .values_list("username", flat=True))
+    missing = sorted(set(DEMO_USERS) - present)
+    return [
+        ("database migrated", "yes" if not pending else f"{len(pending)} migrations pending",
+         "" if not pending else "run: python -m workbook setup"),
+        ("demo users", ", ".join(sorted(present)) or "none",
+         "" if not missing else f"missing {', '.join(missing)}: run python -m workbook setup"),
+    ]
+
+
+def environment_report() -> HTML:
+    """Versions and database state, with a fix next to anything that is not right."""
+    from .django_env import setup_django
+
+    setup_django()
+    rows = [("Python", sys.version.split()[0],
+             "" if sys.version_info >= (3, 11) else "use Python 3.11 or newer")]
+    for package in PINNED:
+        try:
+            rows.append((package, metadata.version(package), ""))
+        except metadata.PackageNotFoundError:
+            rows.append((package, "missing", "run: python3.11 -m workbook lab (it installs it)"))
+    rows += _in_a_thread(_database_problems)
+    report = table(rows, ["what", "found", "fix"])
+    problems = [row for row in rows if row[2]]
+    display(report)
+    print("Everything is ready." if not problems else f"{len(problems)} problem(s): see 'fix'.")
+    return None
