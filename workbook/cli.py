@@ -30,12 +30,16 @@ def command_lab(args) -> int:
     print("Database migrated, demo users alice, bob and carol present.", flush=True)
     first = NOTEBOOKS_DIR.relative_to(REPO_DIR).as_posix()
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={REPO_DIR}",
-               f"--LabApp.default_url=/lab/tree/{first}", *args.jupyter_args]
+               f"--LabApp.default_url=/lab/tree/{first}", *args.extra]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in command:
+        # Containers and cloud machines often run as root; Jupyter refuses that by default.
+        print("Running as root: passing --allow-root to JupyterLab.", flush=True)
+        command.append("--allow-root")
     os.execv(sys.executable, command)
 
 
 def command_test(args) -> int:
-    return subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args], cwd=REPO_DIR)
+    return subprocess.call([sys.executable, "-m", "pytest", *args.extra], cwd=REPO_DIR)
 
 
 def command_serve(args) -> int:
@@ -89,14 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    lab = commands.add_parser("lab", help="open the workbook in JupyterLab")
-    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER,
-                     help="passed on to jupyter lab (e.g. --no-browser --port 8899)")
-    lab.set_defaults(handler=command_lab)
+    lab = commands.add_parser("lab", help="open the workbook in JupyterLab (other options go to jupyter lab)")
+    lab.set_defaults(handler=command_lab, passes_on="jupyter lab (e.g. --no-browser --port 8899)")
 
-    test = commands.add_parser("test", help="run the whole test suite (pytest)")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
-    test.set_defaults(handler=command_test)
+    test = commands.add_parser("test", help="run the whole test suite (other options go to pytest)")
+    test.set_defaults(handler=command_test, passes_on="pytest (e.g. -k chat -x)")
 
     setup = commands.add_parser("setup", help="migrate the database and create the demo users")
     setup.set_defaults(handler=command_setup)
@@ -113,5 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passes_on", None):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra  # lab and test pass these on unchanged
     return args.handler(args)
