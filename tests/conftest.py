@@ -102,6 +102,7 @@ def tokens():
     expired = AccessToken.for_user(alice)
     expired.set_exp(lifetime=-timedelta(seconds=1))
     inactive = make_user(is_active=False)
+    inactive.is_active = True  # in memory only: a token issued before the account was disabled
     deleted = make_user()
     deleted_token = str(AccessToken.for_user(deleted))
     deleted.delete()

@@ -86,6 +86,94 @@ def command_serve(args) -> int:
     return 0
 
 
+def _exercise_or_exit(key):
+    from .exercises import UnknownExercise, find_exercise
+
+    try:
+        return find_exercise(key)
+    except UnknownExercise as error:
+        sys.exit(f"workbook: {error}")
+
+
+def command_check(args) -> int:
+    from .checker import SYMBOLS, check_exercise
+    from .django_env import prepare_database
+    from .exercises import load_exercises, record_outcome
+    from .paths import EXERCISES_DIR, SOLUTIONS_DIR
+
+    exercises = [_exercise_or_exit(key) for key in args.ids] or load_exercises()
+    prepare_database(stdout=io.StringIO())  # the checks log the demo users in
+    root = SOLUTIONS_DIR if args.solutions else EXERCISES_DIR
+    passed = 0
+    for number, exercise in enumerate(exercises, start=1):
+        outcome = check_exercise(exercise, root)
+        passed += outcome.passed
+        if not args.solutions:
+            record_outcome(exercise.id, outcome.status)
+        if args.json:
+            print(outcome.to_json(), flush=True)
+            continue
+        print(f"[{number}/{len(exercises)}] {SYMBOLS[outcome.status]} {exercise.id}: "
+              f"{outcome.status.upper()} — {outcome.summary} ({outcome.seconds:.1f} s)", flush=True)
+        if outcome.next_step:
+            print(f"      next: {outcome.next_step}", flush=True)
+    if not args.json:
+        print(f"{passed} of {len(exercises)} passed"
+              + (" (solutions/)" if args.solutions else ""))
+    return 0 if passed == len(exercises) else 1
+
+
+def command_hint(args) -> int:
+    from .exercises import hint
+
+    print(hint(_exercise_or_exit(args.id), args.level))
+    return 0
+
+
+def command_solution(args) -> int:
+    from .exercises import solution_text
+
+    print(solution_text(_exercise_or_exit(args.id)))
+    return 0
+
+
+def command_reset(args) -> int:
+    from .exercises import ResetImpossible, reset
+
+    exercise = _exercise_or_exit(args.id)
+    try:
+        restored = reset(exercise)
+    except ResetImpossible as error:
+        print(f"workbook reset: {error}", file=sys.stderr)
+        return 1
+    for path in restored:
+        print(f"restored {path.relative_to(REPO_DIR)} as shipped")
+    if not restored:
+        print(f"{exercise.id} is already as shipped")
+    return 0
+
+
+def command_list(args) -> int:
+    import json
+
+    from .exercises import load_exercises, status_of
+
+    rows = [
+        {"id": exercise.id, "number": exercise.number, "title": exercise.title, "stage": exercise.stage,
+         "exercise_files": [p.relative_to(REPO_DIR).as_posix() for p in exercise.exercise_paths()],
+         "solution_files": [p.relative_to(REPO_DIR).as_posix() for p in exercise.solution_paths()],
+         "status": status_of(exercise)}
+        for exercise in load_exercises()
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['number']}. {row['id']:<15} {row['stage']:<5} {row['status']:<22} "
+              f"{row['title']}  ({', '.join(row['exercise_files'])})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m workbook",
@@ -110,6 +198,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--redis-url", help="an external Redis (default: one the workbook starts)")
     serve.add_argument("--quiet", action="store_true", help="do not echo the server's log")
     serve.set_defaults(handler=command_serve)
+
+    check = commands.add_parser("check", help="check exercises (all, or the ids given)")
+    check.add_argument("ids", nargs="*", metavar="ID")
+    check.add_argument("--solutions", action="store_true", help="check solutions/ instead")
+    check.add_argument("--json", action="store_true", help="one JSON outcome per line")
+    check.set_defaults(handler=command_check)
+
+    hint = commands.add_parser("hint", help="a hint for an exercise")
+    hint.add_argument("id")
+    hint.add_argument("--level", type=int, default=1, help="1 is gentle, higher says more")
+    hint.set_defaults(handler=command_hint)
+
+    solution = commands.add_parser("solution", help="show an exercise's solution")
+    solution.add_argument("id")
+    solution.set_defaults(handler=command_solution)
+
+    reset = commands.add_parser("reset", help="put an exercise's files back as shipped")
+    reset.add_argument("id")
+    reset.set_defaults(handler=command_reset)
+
+    listing = commands.add_parser("list", help="the exercises, their files and status")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=command_list)
     return parser
 
 

@@ -66,8 +66,9 @@ def stop(server: Server) -> None:
         print(f"Stopped the {server.stage} server on port {server.port}.")
     else:
         print(f"The {server.stage} server on port {server.port} was already stopped.")
-    if _servers.get(server.stage) is server:
-        del _servers[server.stage]
+    for key, running in list(_servers.items()):
+        if running is server:
+            del _servers[key]
 
 
 def test_page(server: Server, height: int = 520) -> IFrame:
@@ -145,3 +146,87 @@ def environment_report() -> HTML:
     display(report)
     print("Everything is ready." if not problems else f"{len(problems)} problem(s): see 'fix'.")
     return None
+
+
+# --- Exercises: check(), hint(), solution() in the style of Kaggle's learntools ---------
+_STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "not attempted": "#6e7781",
+                   "error": "#9a6700"}
+
+
+class OutcomeView:
+    """One check's outcome: coloured in JupyterLab, plain text elsewhere."""
+
+    def __init__(self, status, symbol, exercise_id, summary, next_step):
+        self.status, self.symbol, self.exercise_id = status, symbol, exercise_id
+        self.summary, self.next_step = summary, next_step
+
+    def __repr__(self):
+        text = f"{self.symbol} {self.exercise_id}: {self.status.upper()} — {self.summary}"
+        return text + (f"\n  next: {self.next_step}" if self.next_step else "")
+
+    def _repr_html_(self):
+        colour = _STATUS_COLOURS[self.status]
+        return (
+            f"<div style='border-left:6px solid {colour};padding:4px 10px'>"
+            f"<b style='color:{colour}'>{self.symbol} {html.escape(self.exercise_id)}: "
+            f"{self.status.upper()}</b><br>{html.escape(self.summary)}"
+            + (f"<br><i>next: {html.escape(self.next_step)}</i>" if self.next_step else "")
+            + "</div>"
+        )
+
+
+def check(exercise_id: str) -> OutcomeView:
+    """Check an exercise in a fresh process (so your latest edits count) and show the outcome."""
+    import json
+    import subprocess
+
+    from .checker import SYMBOLS
+    from .paths import REPO_DIR
+
+    try:
+        result = subprocess.run([sys.executable, "-m", "workbook", "check", exercise_id, "--json"],
+                                cwd=REPO_DIR, capture_output=True, text=True, timeout=90)
+    except subprocess.TimeoutExpired:
+        return OutcomeView("error", "⚠", exercise_id, "the check did not finish in 90 s",
+                           "look for a loop without await in your code")
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        problem = (result.stderr.strip().splitlines() or ["the checker printed nothing"])[-1]
+        return OutcomeView("error", "⚠", exercise_id, problem, "")
+    outcome = json.loads(lines[-1])
+    return OutcomeView(outcome["status"], SYMBOLS[outcome["status"]], exercise_id,
+                       outcome["summary"], outcome["next_step"])
+
+
+def hint(exercise_id: str, level: int = 1) -> None:
+    from .exercises import find_exercise, hint as hint_text
+
+    print(hint_text(find_exercise(exercise_id), level))
+
+
+def solution(exercise_id: str) -> Code:
+    from .exercises import find_exercise, solution_text
+
+    return Code(solution_text(find_exercise(exercise_id)), language="python")
+
+
+def serve_exercise(exercise_id: str, solutions: bool = False) -> Server:
+    """Run your consumer for an exercise in a real daphne, to talk to it yourself."""
+    from .exercises import find_exercise
+    from .paths import EXERCISES_DIR, SOLUTIONS_DIR
+
+    exercise = find_exercise(exercise_id)
+    if exercise.id == "jwt_middleware":
+        raise ValueError("jwt_middleware is a middleware, not a consumer: use check('jwt_middleware')")
+    learner_file = exercise.main_file(SOLUTIONS_DIR if solutions else EXERCISES_DIR)
+    key = f"exercise:{exercise.id}"
+    previous = _servers.pop(key, None)
+    if previous is not None and previous.stop():
+        print(f"Stopped the earlier server for {exercise.id} (port {previous.port}).")
+    server = start_server(exercise.stage, application="workbook.exercise_asgi:application",
+                          env={"WORKBOOK_EXERCISE_FILE": str(learner_file),
+                               "WORKBOOK_EXERCISE_CONSUMER": exercise.consumer},
+                          wait_for_handshake=False)
+    _servers[key] = server
+    print(f"Started your {exercise.consumer} from {learner_file.name} at {server.ws_url}")
+    return server

@@ -1,0 +1,45 @@
+"""Exercise jwt_auth — authenticate the socket with a JWT.
+
+Clients connect to ws/chat/?token=<access token> (from POST /api/token/).
+
+- A valid access token: accept, send {"message": "Authenticated WebSocket connected"},
+  then answer each {"message": m} with {"message": "Hello <username>, you sent: <m>"}.
+- No token, a garbage token, an expired token, a *refresh* token, an inactive user:
+  refuse with close code 4401, in a way a real client (a browser) can see.
+
+Check it:  python -m workbook check jwt_auth   (it also runs your consumer in daphne)
+"""
+import json
+from urllib.parse import parse_qs  # noqa: F401  (you will need these)
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import TokenError
+
+UNAUTHENTICATED = 4401
+
+
+class TokenEchoConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.user = await self.get_user()
+        # TODO: refuse anonymous users with close code UNAUTHENTICATED, so that a real
+        # client (not only channels' test communicator) sees the code; greet the others.
+        await self.accept()
+        await self.send(text_data=json.dumps({"message": "Authenticated WebSocket connected"}))
+
+    @database_sync_to_async
+    def get_user(self):
+        # TODO: read ?token= from self.scope["query_string"] and validate it with
+        # simplejwt's JWTAuthentication; return AnonymousUser() when it is not valid.
+        return AnonymousUser()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            message = json.loads(text_data or "")["message"]
+        except (ValueError, TypeError, KeyError, RecursionError):
+            await self.send(text_data=json.dumps({"error": "invalid_frame", "detail": 'send {"message": "..."}'}))
+            return
+        await self.send(text_data=json.dumps({"message": f"Hello {self.user.username}, you sent: {message}"}))

@@ -1,0 +1,56 @@
+"""Exercise rooms — group chat with rooms from the URL.
+
+Clients connect to ws/chat/<room>/?token=<access token> (authentication is done for you).
+
+- The room name must match ROOM_NAME; otherwise send an error frame
+  {"error": "bad_room", ...} and close with code 4400.
+- On joining, everyone in the room (the newcomer too) gets {"message": "👋 <username> joined the chat"}.
+- Each {"message": m} reaches everyone in the room as {"message": "<username>: <m>"};
+  people in other rooms hear nothing.
+- On leaving, the socket leaves the group (group_discard) and the others get
+  {"message": "<username> left the chat"}.
+
+Check it:  python -m workbook check rooms
+"""
+import json
+import re
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from websocket_app.auth import authenticate_token, token_from_query_string
+
+ROOM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+UNAUTHENTICATED = 4401
+BAD_ROOM = 4400
+
+
+class RoomChatConsumer(AsyncWebsocketConsumer):
+    group_name = None  # set once the socket has joined a room
+
+    async def connect(self):
+        result = await authenticate_token(token_from_query_string(self.scope))
+        self.user = result.user
+        await self.accept()
+        if result.problem:
+            await self.close(code=UNAUTHENTICATED)
+            return
+        room = self.scope["url_route"]["kwargs"].get("room_name", "global_chat")
+        # TODO 1: refuse a room name that does not match ROOM_NAME (error frame, then BAD_ROOM).
+        # TODO 2: join the group f"chat_{room}" and tell the room who joined.
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            message = json.loads(text_data or "")["message"]
+        except (ValueError, TypeError, KeyError, RecursionError):
+            await self.send(text_data=json.dumps({"error": "invalid_frame", "detail": 'send {"message": "..."}'}))
+            return
+        # TODO 3: send f"{self.user.username}: {message}" to everyone in the room.
+
+    async def broadcast(self, text):
+        await self.channel_layer.group_send(self.group_name, {"type": "chat.message", "message": text})
+
+    async def chat_message(self, event):
+        await self.send(text_data=json.dumps({"message": event["message"]}))
+
+    async def disconnect(self, close_code):
+        # TODO 4: leave the group and tell the others who left.
+        pass

@@ -1,0 +1,99 @@
+"""The exercise checker: runs an exercise's behavioural check and reports one of four outcomes.
+
+    outcome = check_exercise(find_exercise("echo_types"))
+    outcome.status   # "passed", "failed", "not attempted" or "error"
+"""
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+from ..exercises import Exercise
+from ..paths import EXERCISES_DIR, REPO_DIR, SOLUTIONS_DIR
+from .checks import CHECKS, Context, make_tokens
+from .outcome import ERROR, FAILED, NOT_ATTEMPTED, PASSED, SYMBOLS, LearnerCodeError, Outcome, Unmet
+
+CHECK_TIMEOUT = 30.0  # for a whole check; one normally takes about a second
+GRACE_SECONDS = 2.0  # beyond CHECK_TIMEOUT, before a check that blocks its loop is given up
+
+
+class CheckHung(Exception):
+    """The learner's code blocked the event loop (it never awaited)."""
+
+__all__ = ["check_exercise", "Outcome", "PASSED", "FAILED", "NOT_ATTEMPTED", "ERROR", "SYMBOLS"]
+
+
+def check_exercise(exercise: Exercise, root: Path = EXERCISES_DIR) -> Outcome:
+    """Check the learner's files under ``root`` (``solutions/`` for the reference)."""
+    started = time.monotonic()
+    learner_file = exercise.main_file(root)
+    shown = _shown(learner_file)
+    if root != SOLUTIONS_DIR and not exercise.attempted(root):
+        return Outcome(exercise.id, NOT_ATTEMPTED, f"{shown} is as shipped",
+                       f"edit {shown} where it says TODO, then check again")
+    outcome = _run(exercise, learner_file)
+    outcome.seconds = round(time.monotonic() - started, 2)
+    return outcome
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.relative_to(REPO_DIR).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _run(exercise: Exercise, learner_file: Path) -> Outcome:
+    from ..server import ServerStartError
+
+    hint = f"python -m workbook hint {exercise.id}"
+    try:
+        _run_async(_check(exercise, learner_file), CHECK_TIMEOUT)
+    except Unmet as unmet:
+        return Outcome(exercise.id, FAILED, str(unmet), f"fix {_shown(learner_file)}; stuck? {hint}")
+    except LearnerCodeError as error:
+        return Outcome(exercise.id, ERROR, str(error), f"fix the error in {_shown(learner_file)}")
+    except TimeoutError:
+        return Outcome(exercise.id, ERROR, f"the check did not finish in {CHECK_TIMEOUT:.0f} s: "
+                       "your code awaits something that never comes",
+                       "look for an await that never ends in your code")
+    except CheckHung:
+        return Outcome(exercise.id, ERROR, f"your code blocked the event loop for over "
+                       f"{CHECK_TIMEOUT:.0f} s (a loop that never awaits?)",
+                       "look for a loop without await, or a blocking call like time.sleep()")
+    except ServerStartError as error:
+        return Outcome(exercise.id, ERROR, "daphne could not start your consumer: "
+                       + str(error).splitlines()[-1], f"read the server log above; {hint}")
+    return Outcome(exercise.id, PASSED, "all expectations met")
+
+
+async def _check(exercise: Exercise, learner_file: Path) -> None:
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()  # a fresh in-memory layer for this check's event loop
+    context = Context(learner_file, exercise.consumer, await make_tokens())
+    await asyncio.wait_for(CHECKS[exercise.id](context), CHECK_TIMEOUT)
+
+
+def _run_async(coroutine, timeout: float) -> None:
+    """Run the check on its own event loop in a daemon thread, and never wait forever.
+
+    ``asyncio.wait_for`` stops a check whose code awaits forever; only a thread can
+    stop waiting for code that never awaits (``while True: pass`` blocks its loop).
+    A separate thread also works where a loop already runs (a notebook kernel).
+    """
+    errors = []
+
+    def target():
+        try:
+            asyncio.run(coroutine)
+        except BaseException as error:  # re-raised in the caller's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=target, name="exercise-check", daemon=True)
+    thread.start()
+    thread.join(timeout + GRACE_SECONDS)
+    if thread.is_alive():
+        raise CheckHung()
+    if errors:
+        raise errors[0]

@@ -1,0 +1,299 @@
+"""The behaviour each exercise must show, step by step.
+
+Each check gets a ``Context`` (the learner's file, tokens for the demo users) and
+raises ``Unmet`` at the first expectation the learner's code does not meet.
+"""
+import inspect
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from asgiref.sync import sync_to_async
+
+from .loading import exercise_routes, learner_attribute, load_learner_module
+from .outcome import Unmet, describe
+from .sockets import CheckedSocket
+
+UNAUTHENTICATED, BAD_ROOM = 4401, 4400
+
+
+@dataclass
+class Context:
+    learner_file: Path
+    consumer_name: str
+    tokens: dict  # kind -> token: alice, bob, carol, missing (None), garbage, expired, refresh, inactive
+
+    def load(self):
+        module = load_learner_module(self.learner_file)
+        return learner_attribute(module, self.consumer_name, self.learner_file)
+
+    def socket(self, application, path: str, name: str = "client") -> CheckedSocket:
+        return CheckedSocket(application, path, self.learner_file, name)
+
+    def query(self, kind: str) -> str:
+        token = self.tokens[kind]
+        return "" if token is None else f"?token={token}"
+
+
+def chat_application(consumer):
+    from channels.routing import URLRouter
+
+    return URLRouter(exercise_routes(consumer))
+
+
+@sync_to_async
+def make_tokens() -> dict:
+    """Access tokens for the demo users, and the bad tokens every auth check tries."""
+    from django.contrib.auth import get_user_model
+    from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+    users = get_user_model().objects
+    alice = users.get(username="alice")
+    inactive, _ = users.get_or_create(username="checker-inactive", defaults={"is_active": False})
+    inactive.is_active = True  # in memory only: a token issued before the account was disabled
+    expired = AccessToken.for_user(alice)
+    expired.set_exp(lifetime=-timedelta(minutes=1))
+    return {
+        "alice": str(AccessToken.for_user(alice)),
+        "bob": str(AccessToken.for_user(users.get(username="bob"))),
+        "carol": str(AccessToken.for_user(users.get(username="carol"))),
+        "missing": None,
+        "garbage": "not-a-jwt",
+        "expired": str(expired),
+        "refresh": str(RefreshToken.for_user(alice)),
+        "inactive": str(AccessToken.for_user(inactive)),
+    }
+
+
+BAD_TOKENS = {
+    "missing": "connecting without a token",
+    "garbage": "connecting with a garbage token",
+    "expired": "connecting with an expired access token",
+    "refresh": "connecting with a refresh token instead of an access token",
+    "inactive": "connecting with the token of an inactive user",
+}
+
+
+# --- echo_types ---------------------------------------------------------------------------
+async def check_echo_types(context: Context) -> None:
+    application = chat_application(context.load())
+    socket = context.socket(application, "/ws/chat/")
+    await socket.connect("connecting")
+    await socket.expect({"message": "WebSocket connected"}, "connecting")
+    for frame, reply in [
+        ({"type": "echo", "message": "hi"}, {"message": "hi"}),
+        ({"type": "upper", "message": "hi there"}, {"message": "HI THERE"}),
+        ({"type": "ping"}, {"type": "pong"}),
+    ]:
+        await socket.send(frame)
+        await socket.expect(reply, f"sending {describe(frame)}")
+    for frame, what in [
+        ("not json", "text that is not JSON"),
+        ("[1, 2]", "a JSON list"),
+        ({"type": "shout", "message": "hi"}, "an unknown type"),
+        ({"type": "echo"}, "an echo without a message"),
+        ({"type": "upper", "message": 5}, "a message that is not a string"),
+        (b"\x00\x01", "a binary frame"),
+    ]:
+        await socket.send(frame)
+        await socket.expect_error(f"sending {what} ({describe(frame) if not isinstance(frame, bytes) else 'bytes'})")
+    await socket.send({"type": "echo", "message": "still here"})
+    await socket.expect({"message": "still here"}, "the bad frames, sending an echo (the socket must stay open)")
+    await socket.disconnect("disconnecting")
+
+
+# --- jwt_auth: against a real daphne, where a close before accept() is an HTTP 403 ---------
+async def check_jwt_auth(context: Context) -> None:
+    from ..client import Client, HandshakeRefused, SocketClosed
+    from ..server import start_server
+
+    context.load()  # import errors are reported here, with their line, not from daphne's log
+    env = {"WORKBOOK_EXERCISE_FILE": str(context.learner_file),
+           "WORKBOOK_EXERCISE_CONSUMER": context.consumer_name}
+    with start_server("jwt", application="workbook.exercise_asgi:application", env=env,
+                      wait_for_handshake=False) as server:
+        step = "connecting with alice's access token"
+        alice = await _live_connect(Client, HandshakeRefused, server, context, "alice", step)
+        greeting = {"message": "Authenticated WebSocket connected"}
+        await _live_expect(alice, greeting, step, SocketClosed)
+        await alice.send("hi")
+        await _live_expect(alice, {"message": "Hello alice, you sent: hi"}, 'sending {"message": "hi"} as alice', SocketClosed)
+        await alice.close()
+        for kind, step in BAD_TOKENS.items():
+            client = await _live_connect(Client, HandshakeRefused, server, context, kind, step)
+            try:
+                code, _ = await client.wait_closed(timeout=2)
+            except TimeoutError:
+                await client.close()
+                raise Unmet(step, f"the socket to close with code {UNAUTHENTICATED}",
+                            "the socket still open after 2 s", "refuse anonymous users") from None
+            if code == 1011:
+                raise Unmet(step, f"close code {UNAUTHENTICATED}", "close code 1011 (an internal error)",
+                            "your code raised, or closed with a code daphne cannot send: only 1000 "
+                            "and 3000-4999 are allowed")
+            if code != UNAUTHENTICATED:
+                raise Unmet(step, f"close code {UNAUTHENTICATED}", f"close code {code}")
+
+
+async def _live_connect(Client, HandshakeRefused, server, context, kind, step):
+    try:
+        return await Client.connect(server, kind, token=context.tokens[kind])
+    except HandshakeRefused as refused:
+        raise Unmet(step, "the handshake to be accepted (refusals come after accept())",
+                    f"HTTP {refused.status} at the handshake",
+                    "a close() before accept() reaches a real client as HTTP 403 and its code is "
+                    "lost: accept() first, then close(code=4401)") from None
+
+
+async def _live_expect(client, expected, step, SocketClosed):
+    try:
+        frame = await client.receive(timeout=2)
+    except TimeoutError:
+        raise Unmet(step, describe(expected), "nothing within 2 s") from None
+    except SocketClosed as closed:
+        raise Unmet(step, describe(expected), f"the socket closed (code {closed.code})") from None
+    if frame != expected:
+        raise Unmet(step, describe(expected), describe(frame))
+
+
+# --- rooms --------------------------------------------------------------------------------
+async def check_rooms(context: Context) -> None:
+    from channels.layers import get_channel_layer
+
+    application = chat_application(context.load())
+    room, other_room = f"check-{uuid.uuid4().hex[:8]}", f"other-{uuid.uuid4().hex[:8]}"
+    alice = context.socket(application, f"/ws/chat/{room}/{context.query('alice')}", "alice")
+    await alice.connect(f"alice connecting to ws/chat/{room}/")
+    await alice.expect({"message": "👋 alice joined the chat"}, "alice joining")
+    bob = context.socket(application, f"/ws/chat/{room}/{context.query('bob')}", "bob")
+    await bob.connect(f"bob connecting to ws/chat/{room}/")
+    await bob.expect({"message": "👋 bob joined the chat"}, "bob joining (bob's socket)")
+    await alice.expect({"message": "👋 bob joined the chat"}, "bob joining (alice's socket)")
+    carol = context.socket(application, f"/ws/chat/{other_room}/{context.query('carol')}", "carol")
+    await carol.connect("carol connecting to another room")
+    await carol.expect({"message": "👋 carol joined the chat"}, "carol joining another room")
+    await alice.send({"message": "hi"})
+    await bob.expect({"message": "alice: hi"}, 'alice sending {"message": "hi"} (bob\'s socket)')
+    await alice.expect({"message": "alice: hi"}, 'alice sending {"message": "hi"} (alice\'s own socket)')
+    await carol.expect_nothing("alice speaking in her room", "carol is in another room")
+    await bob.disconnect("bob disconnecting")
+    await alice.expect({"message": "bob left the chat"}, "bob leaving (alice's socket)")
+    members = get_channel_layer().groups.get(f"chat_{room}", {})
+    if len(members) != 1:
+        raise Unmet("bob leaving", "only alice's channel left in the group",
+                    f"{len(members)} channels", "call group_discard in disconnect()")
+    await alice.disconnect("alice disconnecting")
+    await carol.disconnect("carol disconnecting")
+    bad = context.socket(application, f"/ws/chat/bad.room/{context.query('alice')}")
+    await bad.connect("connecting to ws/chat/bad.room/")
+    await bad.expect_error("connecting to the bad room name 'bad.room'", "bad_room")
+    await bad.expect_close(BAD_ROOM, "refusing the bad room name")
+
+
+# --- jwt_middleware -----------------------------------------------------------------------
+def probe_consumer():
+    """A consumer that reports the scope's user, to see what the middleware put there."""
+    import json
+
+    from channels.generic.websocket import AsyncWebsocketConsumer
+
+    class ScopeUserProbe(AsyncWebsocketConsumer):
+        async def connect(self):
+            await self.accept()
+            user = self.scope.get("user")
+            if user is None:
+                report = {"user": "no user in the scope"}
+            else:
+                report = {"user": user.username if user.is_authenticated else "anonymous"}
+            await self.send(text_data=json.dumps(report))
+
+    return ScopeUserProbe
+
+
+async def check_jwt_middleware(context: Context) -> None:
+    from channels.routing import URLRouter
+    from django.urls import re_path
+
+    stack = context.load()
+    application = stack(URLRouter([re_path(r"^ws/probe/$", probe_consumer().as_asgi())]))
+    cases = [("with alice's token", "?token=" + context.tokens["alice"], "alice"),
+             ("with bob's token among other parameters", f"?room=lobby&token={context.tokens['bob']}&x=1", "bob")]
+    cases += [(BAD_TOKENS[kind].removeprefix("connecting "), context.query(kind), "anonymous")
+              for kind in BAD_TOKENS]
+    for label, query, expected_user in cases:
+        socket = context.socket(application, f"/ws/probe/{query}")
+        step = f"connecting {label}"
+        await socket.connect(step)
+        await socket.expect({"user": expected_user}, f"{step} (the probe reports scope['user'])")
+        if "user" in socket.communicator.scope:
+            raise Unmet(step, "the caller's scope left unchanged", "scope['user'] set on it",
+                        "pass on a copy: scope = dict(scope, user=...)")
+        await socket.disconnect("disconnecting")
+
+
+# --- history ------------------------------------------------------------------------------
+@sync_to_async
+def _saved_messages(room: str) -> list:
+    from websocket_app.models import ChatMessage
+
+    return [str(message) for message in ChatMessage.objects.filter(room=room).select_related("user")]
+
+
+@sync_to_async
+def _seed_message(room: str, username: str, text: str) -> None:
+    from django.contrib.auth import get_user_model
+    from websocket_app.models import ChatMessage
+
+    ChatMessage.objects.create(room=room, user=get_user_model().objects.get(username=username), text=text)
+
+
+@sync_to_async
+def _forget_rooms(*rooms: str) -> None:
+    from websocket_app.models import ChatMessage
+
+    ChatMessage.objects.filter(room__in=rooms).delete()
+
+
+async def check_history(context: Context) -> None:
+    consumer = context.load()
+    application = chat_application(consumer)
+    history_length = getattr(inspect.getmodule(consumer), "HISTORY_LENGTH", 10)
+    room, seeded_room = f"history-{uuid.uuid4().hex[:8]}", f"seeded-{uuid.uuid4().hex[:8]}"
+    try:
+        alice = context.socket(application, f"/ws/chat/{room}/{context.query('alice')}", "alice")
+        await alice.connect("alice connecting to a new room")
+        await alice.expect({"message": "👋 alice joined the chat"}, "alice joining an empty room")
+        said = [f"message {number}" for number in range(1, history_length + 3)]
+        for text in said:
+            await alice.send({"message": text})
+            await alice.expect({"message": f"alice: {text}"}, f'alice sending {{"message": "{text}"}}')
+        saved = await _saved_messages(room)
+        if saved != [f"alice: {text}" for text in said]:
+            raise Unmet(f"alice sending {len(said)} messages", f"{len(said)} ChatMessage rows for the room",
+                        f"{len(saved)} rows", "save each message in receive()")
+        bob = context.socket(application, f"/ws/chat/{room}/{context.query('bob')}", "bob")
+        await bob.connect("bob joining the room")
+        for text in said[-history_length:]:
+            await bob.expect({"message": f"alice: {text}"},
+                             f"bob joining (the last {history_length} messages come first, oldest first)")
+        await bob.expect({"message": "👋 bob joined the chat"}, "bob joining (after the history)")
+        await alice.disconnect("alice disconnecting")
+        await bob.disconnect("bob disconnecting")
+        await _seed_message(seeded_room, "carol", "written straight into the database")
+        carol = context.socket(application, f"/ws/chat/{seeded_room}/{context.query('carol')}", "carol")
+        await carol.connect("carol joining a room whose only message is in the database")
+        await carol.expect({"message": "carol: written straight into the database"},
+                           "carol joining (history must come from the database, for this room only)")
+        await carol.disconnect("carol disconnecting")
+    finally:
+        await _forget_rooms(room, seeded_room)
+
+
+CHECKS = {
+    "echo_types": check_echo_types,
+    "jwt_auth": check_jwt_auth,
+    "rooms": check_rooms,
+    "jwt_middleware": check_jwt_middleware,
+    "history": check_history,
+}
