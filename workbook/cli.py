@@ -44,6 +44,7 @@ def command_test(args) -> int:
 
 def command_serve(args) -> int:
     from .django_env import prepare_database
+    from .redis_server import RedisUnavailable
     from .server import ServerStartError, start_server
 
     if args.stage != "echo":
@@ -58,7 +59,7 @@ def command_serve(args) -> int:
     try:
         server = start_server(args.stage, host=args.host, port=args.port, layer=args.layer,
                               redis_url=args.redis_url)
-    except (ServerStartError, OSError) as error:
+    except (ServerStartError, RedisUnavailable, OSError) as error:
         first_line = str(error).splitlines()[0]
         print(f"workbook serve: {first_line}", file=sys.stderr)
         return 1
@@ -174,6 +175,30 @@ def command_list(args) -> int:
     return 0
 
 
+def command_bench(args) -> int:
+    from pathlib import Path
+
+    from .bench import report
+    from .django_env import prepare_database
+
+    prepare_database(stdout=io.StringIO())
+    from django.contrib.auth import get_user_model
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = str(AccessToken.for_user(get_user_model().objects.get(username="bob")))
+    results = report.run(args.quick, token, with_notebooks=not args.no_notebooks,
+                         progress=lambda text: print(text, flush=True))
+    output = Path(args.output)
+    report.save(results, output)
+    print(report.table(results))
+    print(f"\nSaved {output} and {output.with_name('fanout.png')}")
+    if args.update_readme:
+        report.update_readme(results)
+        print("Updated the table in README.md")
+    lost = sum(row["lost"] for row in results["fanout"])
+    return 0 if lost == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m workbook",
@@ -217,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     reset = commands.add_parser("reset", help="put an exercise's files back as shipped")
     reset.add_argument("id")
     reset.set_defaults(handler=command_reset)
+
+    bench = commands.add_parser("bench", help="measure start-up, echo and fan-out against baselines")
+    bench.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, not figures")
+    bench.add_argument("--no-notebooks", action="store_true", help="skip timing the notebooks")
+    bench.add_argument("--output", default=str(REPO_DIR / "benchmarks" / "results.json"))
+    bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
+    bench.set_defaults(handler=command_bench)
 
     listing = commands.add_parser("list", help="the exercises, their files and status")
     listing.add_argument("--json", action="store_true")

@@ -64,11 +64,13 @@ class RedisServer(GuardedProcess):
         return f"redis://{self.host}:{self.port}/0"
 
 
-def start_redis(host: str = "127.0.0.1", timeout: float = 10.0, attempts: int = 3) -> RedisServer:
-    """Start a private Redis on a free port and wait until it answers PING."""
+def start_redis(host: str = "127.0.0.1", port: int | None = None, timeout: float = 10.0,
+                attempts: int = 3) -> RedisServer:
+    """Start a private Redis (on a free port unless ``port`` is given); wait for PING."""
     binary = find_redis_binary()
-    for attempt in range(attempts):
-        port = _free_port(host)
+    chosen_port = port
+    for attempt in range(attempts if port is None else 1):
+        port = chosen_port or _free_port(host)
         command = [binary, "--port", str(port), "--bind", host, "--save", "", "--appendonly", "no",
                    "--daemonize", "no", "--dir", tempfile.gettempdir()]
         tag = new_tag("redis")

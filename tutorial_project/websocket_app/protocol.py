@@ -19,6 +19,7 @@ import re
 BAD_ROOM = 4400
 UNAUTHENTICATED = 4401
 TOKEN_EXPIRED = 4408
+LAYER_UNAVAILABLE = 4503
 
 #: Every close code the consumers use: (error code in the frame sent just before, meaning).
 #: daphne does not pass a close *reason* on to the client, so the error frame says why.
@@ -30,6 +31,10 @@ CLOSE_CODES = {
         "inactive or deleted",
     ),
     TOKEN_EXPIRED: ("token_expired", "the access token expired while the socket was open"),
+    LAYER_UNAVAILABLE: (
+        "layer_unavailable",
+        "the channel layer (Redis) cannot be reached: reconnect in a few seconds",
+    ),
 }
 
 #: Refusals that happen before any consumer runs, and what the client sees.

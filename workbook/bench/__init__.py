@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m workbook bench``. Figures are ratios to a baseline run alongside."""
