@@ -54,3 +54,11 @@ def test_demo_passwords_in_readme_are_the_real_ones(demo_passwords):
     readme = (REPO / "README.md").read_text()
     for username, password in demo_passwords.items():
         assert f"| `{username}` | `{password}` |" in readme
+
+
+def test_readme_documents_every_close_code():
+    from websocket_app.protocol import CLOSE_CODES
+
+    readme = (REPO / "README.md").read_text()
+    for code, (error, _meaning) in CLOSE_CODES.items():
+        assert str(code) in readme and f"`{error}`" in readme, code

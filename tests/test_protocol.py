@@ -2,6 +2,7 @@
 import json
 
 import pytest
+from websocket_app.limits import TokenBucket
 from websocket_app.protocol import (
     CLOSE_CODES, MAX_FRAME_CHARS, MAX_MESSAGE_CHARS, BadFrame, is_valid_room_name, parse_message,
 )
@@ -55,3 +56,26 @@ def test_every_close_code_is_an_application_code_with_a_meaning():
     for code, (error, meaning) in CLOSE_CODES.items():
         assert type(code) is int and 4000 <= code <= 4999
         assert error and meaning
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_token_bucket_allows_a_burst_then_the_rate():
+    clock = FakeClock()
+    bucket = TokenBucket(per_second=10, burst=20, clock=clock)
+    assert [bucket.allow() for _ in range(21)] == [True] * 20 + [False]
+    clock.now += 0.5  # five tokens come back
+    assert [bucket.allow() for _ in range(6)] == [True] * 5 + [False]
+    clock.now += 100  # never more than the burst
+    assert sum(bucket.allow() for _ in range(30)) == 20
+
+
+def test_token_bucket_with_rate_zero_is_off():
+    bucket = TokenBucket(per_second=0, burst=1, clock=FakeClock())
+    assert all(bucket.allow() for _ in range(1000))

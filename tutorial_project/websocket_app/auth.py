@@ -21,11 +21,15 @@ class AuthResult:
     expires_at: int | None = None  # the token's ``exp`` claim (seconds since the epoch)
 
 
+def query_parameter(scope, name: str) -> str | None:
+    """One parameter of the websocket URL's query string, if it is there."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
+    return values[0] if values else None
+
+
 def token_from_query_string(scope) -> str | None:
     """The ``?token=`` parameter of the websocket URL, if there is one."""
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    values = query.get("token")
-    return values[0] if values else None
+    return query_parameter(scope, "token")
 
 
 @database_sync_to_async  # the ORM is synchronous; this also closes stale DB connections
@@ -42,3 +46,22 @@ def authenticate_token(raw_token: str | None) -> AuthResult:
         # a client probing tokens learns nothing beyond "not valid".
         return AuthResult(AnonymousUser(), "token invalid, expired or not an access token")
     return AuthResult(user, expires_at=validated_token.get("exp"))
+
+
+@database_sync_to_async
+def authenticate_ticket(ticket: str) -> AuthResult:
+    """A one-time ticket from ``/api/ws-ticket/`` instead of a JWT in the URL."""
+    from .tickets import redeem_ticket
+
+    user, expires_at = redeem_ticket(ticket)
+    if user is None or not user.is_active:
+        return AuthResult(AnonymousUser(), "ticket unknown, already used or expired: get a new one")
+    return AuthResult(user, expires_at=expires_at)
+
+
+async def authenticate_scope(scope) -> AuthResult:
+    """``?ticket=`` if the URL has one, otherwise ``?token=``."""
+    ticket = query_parameter(scope, "ticket")
+    if ticket:
+        return await authenticate_ticket(ticket)
+    return await authenticate_token(token_from_query_string(scope))

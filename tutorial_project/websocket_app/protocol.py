@@ -19,6 +19,7 @@ import re
 BAD_ROOM = 4400
 UNAUTHENTICATED = 4401
 TOKEN_EXPIRED = 4408
+RATE_LIMITED = 4429
 LAYER_UNAVAILABLE = 4503
 
 #: Every close code the consumers use: (error code in the frame sent just before, meaning).
@@ -30,7 +31,9 @@ CLOSE_CODES = {
         "no token, or the token is invalid, expired, not an access token, or its user is "
         "inactive or deleted",
     ),
-    TOKEN_EXPIRED: ("token_expired", "the access token expired while the socket was open"),
+    TOKEN_EXPIRED: ("token_expired", "the access token expired while the socket was open: "
+                    "get a new one (/api/token/refresh/) and reconnect"),
+    RATE_LIMITED: ("rate_limited", "the client kept sending far above the rate limit"),
     LAYER_UNAVAILABLE: (
         "layer_unavailable",
         "the channel layer (Redis) cannot be reached: reconnect in a few seconds",
@@ -40,14 +43,22 @@ CLOSE_CODES = {
 #: Refusals that happen before any consumer runs, and what the client sees.
 HANDSHAKE_REFUSALS = {
     "Origin missing or not in ALLOWED_HOSTS": "HTTP 403 at the handshake (no close code)",
-    "No route for the path": "HTTP 500/403 at the handshake (no close code)",
+    "No route for the path": "the handshake fails (no close code)",
     "Message above daphne's 1 MiB limit": "connection dropped, client sees 1006",
+    "Redis lost while the socket is open (chat stage)": "close 4503, as above",
 }
 
 #: Largest text frame the consumers parse; larger ones get ``frame_too_large``.
 MAX_FRAME_CHARS = 64 * 1024
 #: Longest chat message; longer ones get ``message_too_long``.
 MAX_MESSAGE_CHARS = 2000
+
+#: Per-connection rate limit: a bucket of BURST messages refilled at PER_SECOND.
+#: A frame over the limit is dropped with a ``rate_limited`` error frame; after
+#: FLOOD_CLOSE_AFTER such frames in a row the socket is closed with RATE_LIMITED.
+RATE_LIMIT_PER_SECOND = 10
+RATE_LIMIT_BURST = 20
+FLOOD_CLOSE_AFTER = 40
 
 #: Room names: letters, digits, ``-`` and ``_`` (channel layer group names are ASCII).
 ROOM_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,50}$")

@@ -142,6 +142,10 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
 }
 
+# --- Limits (defaults in websocket_app/protocol.py) ---------------------------------
+# Messages per second per connection; 0 switches the limit off (benchmarks do).
+WORKBOOK_RATE_LIMIT_PER_SECOND = os.environ.get("WORKBOOK_RATE_LIMIT_PER_SECOND")
+
 # --- Which consumer answers at ws/chat/ -------------------------------------------
 WORKBOOK_STAGE = os.environ.get("WORKBOOK_STAGE", "chat")
 

@@ -1,24 +1,59 @@
-"""What every stage's consumer shares: reading ``{"message": ...}`` frames safely."""
-from channels.generic.websocket import AsyncWebsocketConsumer
+"""What every stage's consumer shares: reading ``{"message": ...}`` frames safely,
+a per-connection rate limit, and (for the authenticated stages) token checks."""
+import asyncio
+import time
 
-from ..auth import authenticate_token, token_from_query_string
-from ..protocol import CLOSE_CODES, UNAUTHENTICATED, BadFrame, error_frame, message_frame, parse_message
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from ..auth import authenticate_scope
+from ..limits import TokenBucket
+from ..protocol import (
+    CLOSE_CODES, FLOOD_CLOSE_AFTER, RATE_LIMIT_BURST, RATE_LIMIT_PER_SECOND, RATE_LIMITED,
+    TOKEN_EXPIRED, UNAUTHENTICATED, BadFrame, error_frame, message_frame, parse_message,
+)
+
+
+def _rate_per_second() -> float:
+    override = settings.WORKBOOK_RATE_LIMIT_PER_SECOND
+    return float(override) if override is not None else RATE_LIMIT_PER_SECOND
 
 
 class MessageConsumer(AsyncWebsocketConsumer):
     """The seed's ``receive`` would crash on a bad frame and lose the connection.
 
     Here a bad frame gets an error frame and the connection stays open;
-    subclasses only see valid messages, in ``receive_message``.
+    subclasses only see valid messages, in ``receive_message``. A client that
+    sends faster than the rate limit has its extra frames dropped (and told so).
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limiter = TokenBucket(_rate_per_second(), RATE_LIMIT_BURST)
+        self.dropped_in_a_row = 0
+
     async def receive(self, text_data=None, bytes_data=None):
+        if not await self.within_rate_limit():
+            return
         try:
             message = parse_message(text_data, bytes_data)
         except BadFrame as bad:
             await self.send(text_data=bad.as_frame())
             return
         await self.receive_message(message)
+
+    async def within_rate_limit(self) -> bool:
+        if self.limiter.allow():
+            self.dropped_in_a_row = 0
+            return True
+        self.dropped_in_a_row += 1
+        if self.dropped_in_a_row > FLOOD_CLOSE_AFTER:
+            await self.refuse(RATE_LIMITED, "too many messages: the connection is closed")
+        else:
+            await self.send(text_data=error_frame(
+                "rate_limited", f"slow down: at most {self.limiter.per_second:g} messages per second; "
+                                "this one was dropped"))
+        return False
 
     async def receive_message(self, message: str):
         raise NotImplementedError
@@ -34,12 +69,19 @@ class MessageConsumer(AsyncWebsocketConsumer):
 
 
 class TokenAuthConsumer(MessageConsumer):
-    """Authenticates ``?token=`` in ``connect()``; subclasses implement ``on_authenticated``."""
+    """Authenticates in ``connect()``; subclasses implement ``on_authenticated``.
+
+    Credentials: ``?token=<access token>`` as in the seed, or ``?ticket=<one-time
+    ticket>`` from ``/api/ws-ticket/`` (which keeps the JWT out of URLs and logs).
+    The socket is closed with TOKEN_EXPIRED when the access token expires: a
+    socket must not outlive the credentials it was opened with.
+    """
 
     user = None
+    expiry_task = None
 
     async def connect(self):
-        result = await authenticate_token(token_from_query_string(self.scope))
+        result = await authenticate_scope(self.scope)
         self.user = result.user
         # Accept before closing: a close before accept() becomes a bare HTTP 403
         # in daphne, and the client never learns why it was refused.
@@ -47,7 +89,18 @@ class TokenAuthConsumer(MessageConsumer):
         if result.problem:
             await self.refuse(UNAUTHENTICATED, result.problem)
             return
+        if result.expires_at is not None:
+            self.expiry_task = asyncio.ensure_future(self.close_at_expiry(result.expires_at))
         await self.on_authenticated()
+
+    async def close_at_expiry(self, expires_at: int):
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self.refuse(TOKEN_EXPIRED, "your access token expired: get a new one and reconnect")
+
+    async def websocket_disconnect(self, message):
+        if self.expiry_task is not None:
+            self.expiry_task.cancel()
+        await super().websocket_disconnect(message)
 
     async def on_authenticated(self):
         raise NotImplementedError
