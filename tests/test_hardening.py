@@ -212,3 +212,25 @@ async def test_no_token_ticket_or_password_in_any_server_log(jwt_server, chat_se
         assert "WSCONNECT /ws/chat/" in log  # the log is really there
         for secret in secrets:
             assert secret not in log and secret[:40] not in log
+
+
+async def test_reauthentication_keeps_the_socket_past_its_first_token(chat_server, tokens):
+    from django.contrib.auth import get_user_model
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    alice = await asyncio.to_thread(get_user_model().objects.get, username="alice")
+    short = AccessToken.for_user(alice)
+    short.set_exp(lifetime=timedelta(seconds=2))
+    client = await Client.connect(chat_server, token=str(short), path="ws/chat/reauth/")
+    await client.receive()
+    await client.send({"type": "reauthenticate", "token": tokens["bob"]})  # someone else's
+    assert (await client.receive())["error"] == "reauthentication_failed"
+    await client.send({"type": "reauthenticate", "token": "garbage"})
+    assert (await client.receive())["error"] == "reauthentication_failed"
+    await client.send({"type": "reauthenticate", "token": tokens["alice"]})
+    renewed = await client.receive()
+    assert renewed["event"] == "reauthenticated" and renewed["expires_at"] > time.time() + 60
+    await asyncio.sleep(2.5)  # past the first token's expiry
+    await client.send("still here")
+    assert await client.receive() == {"message": "alice: still here"}
+    await client.close()

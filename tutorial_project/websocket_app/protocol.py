@@ -4,7 +4,10 @@ Every frame the server sends is a JSON object:
 
 - ``{"message": "..."}`` — what the seed's consumers send;
 - ``{"error": "<code>", "detail": "<what to do>"}`` — a frame the server could not
-  use. The connection stays open: one bad frame never costs the conversation.
+  use. The connection stays open: one bad frame never costs the conversation;
+- ``{"event": "reauthenticated", "expires_at": <exp>}`` — the answer to a client's
+  ``{"type": "reauthenticate", "token": "<new access token>"}``, which keeps an
+  authenticated socket open past its first token's expiry.
 
 When the server refuses a socket it accepts first, sends an error frame, then
 closes with a 4xxx code from ``CLOSE_CODES``: a consumer that closes *before*
@@ -85,8 +88,17 @@ def error_frame(code: str, detail: str) -> str:
     return json.dumps({"error": code, "detail": detail})
 
 
+def event_frame(event: str, **fields) -> str:
+    return json.dumps({"event": event, **fields})
+
+
 def parse_message(text_data: str | None, bytes_data: bytes | None = None) -> str:
     """Return the ``message`` of a ``{"message": "..."}`` frame or raise ``BadFrame``."""
+    return message_of(decode_frame(text_data, bytes_data))
+
+
+def decode_frame(text_data: str | None, bytes_data: bytes | None = None) -> dict:
+    """The frame as a JSON object, or ``BadFrame``: binary, too large, not JSON, not an object."""
     if text_data is None:
         raise BadFrame("binary_not_supported", 'send text frames like {"message": "hi"}')
     if len(text_data) > MAX_FRAME_CHARS:
@@ -97,6 +109,11 @@ def parse_message(text_data: str | None, bytes_data: bytes | None = None) -> str
         raise BadFrame("invalid_json", 'send JSON like {"message": "hi"}') from None
     if not isinstance(data, dict):
         raise BadFrame("not_an_object", 'send a JSON object like {"message": "hi"}')
+    return data
+
+
+def message_of(data: dict) -> str:
+    """The ``message`` of a decoded frame, checked: present, a string, not too long, valid text."""
     if "message" not in data:
         raise BadFrame("missing_message", 'the object needs a "message" key')
     message = data["message"]

@@ -6,11 +6,12 @@ import time
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from ..auth import authenticate_scope
+from ..auth import authenticate_scope, authenticate_token
 from ..limits import TokenBucket
 from ..protocol import (
     CLOSE_CODES, FLOOD_CLOSE_AFTER, RATE_LIMIT_BURST, RATE_LIMIT_PER_SECOND, RATE_LIMITED,
-    TOKEN_EXPIRED, UNAUTHENTICATED, BadFrame, error_frame, message_frame, parse_message,
+    TOKEN_EXPIRED, UNAUTHENTICATED, BadFrame, decode_frame, error_frame, event_frame, message_frame,
+    message_of,
 )
 
 
@@ -36,11 +37,13 @@ class MessageConsumer(AsyncWebsocketConsumer):
         if not await self.within_rate_limit():
             return
         try:
-            message = parse_message(text_data, bytes_data)
+            await self.receive_frame(decode_frame(text_data, bytes_data))
         except BadFrame as bad:
             await self.send(text_data=bad.as_frame())
-            return
-        await self.receive_message(message)
+
+    async def receive_frame(self, data: dict):
+        """A decoded JSON object; the stages only want its ``message``."""
+        await self.receive_message(message_of(data))
 
     async def within_rate_limit(self) -> bool:
         if self.limiter.allow():
@@ -73,8 +76,9 @@ class TokenAuthConsumer(MessageConsumer):
 
     Credentials: ``?token=<access token>`` as in the seed, or ``?ticket=<one-time
     ticket>`` from ``/api/ws-ticket/`` (which keeps the JWT out of URLs and logs).
-    The socket is closed with TOKEN_EXPIRED when the access token expires: a
-    socket must not outlive the credentials it was opened with.
+    The socket is closed with TOKEN_EXPIRED when the access token expires (a
+    socket must not outlive the credentials it was opened with), unless the
+    client sends a fresh one first: ``{"type": "reauthenticate", "token": ...}``.
     """
 
     user = None
@@ -96,6 +100,24 @@ class TokenAuthConsumer(MessageConsumer):
     async def close_at_expiry(self, expires_at: int):
         await asyncio.sleep(max(0.0, expires_at - time.time()))
         await self.refuse(TOKEN_EXPIRED, "your access token expired: get a new one and reconnect")
+
+    async def receive_frame(self, data: dict):
+        if data.get("type") == "reauthenticate":
+            await self.reauthenticate(data.get("token"))
+        else:
+            await super().receive_frame(data)
+
+    async def reauthenticate(self, token):
+        """A fresh access token of the same user moves the socket's expiry; nothing else does."""
+        result = await authenticate_token(token if isinstance(token, str) else None)
+        if result.problem or result.user.pk != self.user.pk:
+            await self.send(text_data=error_frame(
+                "reauthentication_failed", "send a valid access token of the same user"))
+            return
+        if self.expiry_task is not None:
+            self.expiry_task.cancel()
+        self.expiry_task = asyncio.ensure_future(self.close_at_expiry(result.expires_at))
+        await self.send(text_data=event_frame("reauthenticated", expires_at=result.expires_at))
 
     async def websocket_disconnect(self, message):
         if self.expiry_task is not None:

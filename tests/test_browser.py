@@ -1,0 +1,208 @@
+"""The test page and JupyterLab in a real headless Chromium (Debian's, driven by Playwright).
+
+On a machine without Chromium these tests skip with a one-line reason; in CI (CI=true),
+where .ci/run installs it, a missing browser is a failure, never a skip.
+Screenshots land in artifacts/browser/ (git-ignored).
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from workbook.server import start_server
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "browser"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+WAIT_MS = 15_000
+
+
+def chromium_path():
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = chromium_path()
+    if path is None:
+        reason = "no Chromium on this machine (Debian: apt install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; .ci/run should have installed it")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+def screenshot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def open_page(browser, server, **context_options):
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(server.url("/test-ws/"))
+    return page
+
+
+def sign_in(page, username, password):
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text(f"Signed in as {username}.").wait_for()
+
+
+def join(page, room):
+    page.get_by_role("textbox", name="Room").fill(room)
+    page.get_by_role("button", name="Connect", exact=True).click()
+    page.get_by_role("status").filter(has_text=f"connected to room {room}").wait_for()
+
+
+def say(page, text):
+    page.get_by_role("textbox", name="Message").fill(text)
+    page.get_by_role("textbox", name="Message").press("Enter")
+
+
+def conversation(page):
+    return page.locator("#log").inner_text()
+
+
+def test_alice_and_bob_chat_in_one_room_and_not_another(browser, demo_passwords):
+    with start_server("chat") as server:
+        alice, bob, carol = (open_page(browser, server) for _ in range(3))
+        for page, name in ((alice, "alice"), (bob, "bob"), (carol, "carol")):
+            sign_in(page, name, demo_passwords[name])
+        join(alice, "lobby")
+        join(bob, "lobby")
+        join(carol, "kitchen")
+        alice.get_by_text("👋 bob joined the chat").wait_for()
+        say(alice, "hello bob")
+        bob.get_by_text("alice: hello bob").wait_for()
+        say(bob, "hi alice")
+        alice.get_by_text("bob: hi alice").wait_for()
+        time.sleep(0.3)
+        assert "hello bob" not in conversation(carol) and "hi alice" not in conversation(carol)
+        screenshot(alice, "chat-alice")
+        screenshot(bob, "chat-bob")
+        screenshot(carol, "chat-carol-other-room")
+
+
+def test_wrong_password_shows_an_error(browser):
+    with start_server("chat") as server:
+        page = open_page(browser, server)
+        page.get_by_role("textbox", name="Username").fill("alice")
+        page.get_by_label("Password", exact=True).fill("not-her-password")
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.get_by_role("alert").filter(has_text="Wrong username or password.").wait_for()
+        page.get_by_role("button", name="Connect", exact=True).click()
+        page.get_by_role("alert").filter(has_text="Sign in first").wait_for()
+        screenshot(page, "wrong-password")
+
+
+def test_page_reconnects_after_the_server_restarts(browser, demo_passwords):
+    server = start_server("chat")
+    port = server.port
+    try:
+        page = open_page(browser, server)
+        sign_in(page, "alice", demo_passwords["alice"])
+        join(page, "lobby")
+        server.stop()
+        page.get_by_role("status").filter(has_text="reconnecting").wait_for()
+        page.get_by_text("Connection closed (code 1006): the connection was lost.").wait_for()
+        server = start_server("chat", port=port)
+        page.get_by_role("status").filter(has_text="connected to room lobby").wait_for(timeout=30_000)
+        say(page, "back again")
+        page.get_by_text("alice: back again").wait_for()
+        screenshot(page, "reconnected")
+    finally:
+        server.stop()
+
+
+def test_echo_stage_needs_no_sign_in(browser):
+    with start_server("echo") as server:
+        page = open_page(browser, server)
+        assert not page.get_by_role("textbox", name="Username").is_visible()
+        page.get_by_text("no sign-in").wait_for()
+        page.get_by_role("button", name="Connect", exact=True).click()
+        page.get_by_text("WebSocket connected").wait_for()
+        say(page, "hello")
+        page.get_by_text("You said: hello").wait_for()
+        screenshot(page, "echo")
+
+
+def test_keyboard_only_at_200_percent_zoom(browser, demo_passwords):
+    """Every control is reachable with Tab and works with Enter; nothing overflows sideways."""
+    with start_server("chat") as server:
+        page = open_page(browser, server, viewport={"width": 640, "height": 720}, device_scale_factor=2)
+        page.evaluate("document.body.style.zoom = '200%'")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "username"
+        page.keyboard.type("bob")
+        page.keyboard.press("Tab")
+        page.keyboard.type(demo_passwords["bob"])
+        page.keyboard.press("Enter")
+        page.get_by_text("Signed in as bob.").wait_for()
+        assert page.evaluate("document.activeElement.id") == "room"
+        page.keyboard.press("Enter")  # submits the connection form
+        page.get_by_role("status").filter(has_text="connected to room global_chat").wait_for()
+        assert page.evaluate("document.activeElement.id") == "message"
+        page.keyboard.type("typed, not clicked")
+        page.keyboard.press("Enter")
+        page.get_by_text("bob: typed, not clicked").wait_for()
+        for field in ("Username", "Password", "Room", "Message"):  # each input has its label
+            assert page.get_by_label(field, exact=True).count() == 1
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0
+        screenshot(page, "keyboard-200-percent")
+
+
+@pytest.mark.timeout(240)
+def test_jupyterlab_runs_notebook_01_in_the_browser(browser, tmp_path):
+    # JupyterLab renders only the cells on screen; render them all so outputs can be found.
+    settings = tmp_path / "lab-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    lab = subprocess.Popen(
+        [sys.executable, "-m", "workbook", "lab", "--no-browser", "--ServerApp.port=0",
+         "--IdentityProvider.token=browser-test"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab-settings")})
+    try:
+        url = None
+        deadline = time.monotonic() + 90
+        while url is None and time.monotonic() < deadline:
+            line = lab.stdout.readline()
+            assert line, "JupyterLab exited"
+            match = re.search(r"(http://127\.0\.0\.1:\d+)/lab", line)
+            url = match and match.group(1)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/lab/tree/notebooks/01_echo_consumer.ipynb?token=browser-test")
+        page.locator(".jp-Notebook").wait_for()
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_text("Run All Cells", exact=True).click()
+        page.locator(".jp-OutputArea-output").filter(has_text="Stopped the echo server").wait_for(timeout=120_000)
+        reply = page.locator(".jp-OutputArea-output").filter(has_text="You said: hello, websocket").first
+        reply.scroll_into_view_if_needed()
+        screenshot(page, "jupyterlab-notebook-01")
+        assert reply.is_visible()
+        assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").filter(
+            has_text="Error").count() == 0
+    finally:
+        lab.terminate()
+        try:
+            lab.wait(20)
+        except subprocess.TimeoutExpired:
+            lab.kill()
