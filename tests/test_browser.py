@@ -206,3 +206,36 @@ def test_jupyterlab_runs_notebook_01_in_the_browser(browser, tmp_path):
             lab.wait(20)
         except subprocess.TimeoutExpired:
             lab.kill()
+
+
+@pytest.mark.timeout(180)
+def test_page_and_socket_work_through_jupyter_server_proxy(browser, demo_passwords):
+    """As on JupyterHub/Binder: the browser reaches the server only via Jupyter's own URL."""
+    lab = subprocess.Popen(
+        [sys.executable, "-m", "workbook", "lab", "--no-browser", "--ServerApp.port=0",
+         "--IdentityProvider.token=proxy-test"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = None
+        while url is None:
+            line = lab.stdout.readline()
+            assert line, "JupyterLab exited"
+            match = re.search(r"(http://127\.0\.0\.1:\d+)/lab", line)
+            url = match and match.group(1)
+        with start_server("chat") as server:
+            page = browser.new_context().new_page()
+            page.set_default_timeout(WAIT_MS)
+            page.goto(f"{url}/lab?token=proxy-test")  # Jupyter's login cookie
+            page.goto(f"{url}/proxy/{server.port}/test-ws/")
+            sign_in(page, "alice", demo_passwords["alice"])
+            join(page, "proxied")
+            say(page, "through the proxy")
+            page.get_by_text("alice: through the proxy").wait_for()
+            screenshot(page, "through-jupyter-server-proxy")
+            assert "/proxy/" in page.url
+    finally:
+        lab.terminate()
+        try:
+            lab.wait(20)
+        except subprocess.TimeoutExpired:
+            lab.kill()

@@ -6,6 +6,7 @@ their cells stay about WebSockets rather than plumbing.
 import ast
 import html
 import inspect
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
@@ -71,9 +72,37 @@ def stop(server: Server) -> None:
             del _servers[key]
 
 
+def jupyter_proxy_prefix() -> str | None:
+    """Jupyter's base URL when the browser cannot reach the server's port directly.
+
+    Under JupyterHub or Binder (``JUPYTERHUB_SERVICE_PREFIX`` is set) the browser
+    runs elsewhere, and jupyter-server-proxy forwards ``<prefix>proxy/<port>/`` to
+    the server. ``WORKBOOK_JUPYTER_PROXY`` overrides: ``0`` (never), ``1`` (always,
+    prefix ``/``) or a prefix such as ``/user/alice/``.
+    """
+    override = os.environ.get("WORKBOOK_JUPYTER_PROXY", "")
+    if override == "0":
+        return None
+    if override not in ("", "1"):
+        return override if override.endswith("/") else override + "/"
+    hub_prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    if override == "1" or hub_prefix:
+        return hub_prefix or "/"
+    return None
+
+
+def page_url(server: Server, path: str = "/test-ws/") -> str:
+    """Where a browser finds ``path`` of ``server``: directly, or through Jupyter's proxy."""
+    prefix = jupyter_proxy_prefix()
+    if prefix is None:
+        return server.url(path)
+    return f"{prefix}proxy/{server.port}/{path.lstrip('/')}"
+
+
 def test_page(server: Server, height: int = 520) -> IFrame:
-    """The server's own test page, embedded (served by the server, so Origin checks pass)."""
-    return IFrame(server.url("/test-ws/"), width="100%", height=height)
+    """The server's own test page, embedded. It is served by the server (so its Origin is
+    allowed), through Jupyter's proxy when JupyterLab runs remotely."""
+    return IFrame(page_url(server), width="100%", height=height)
 
 
 # --- Tables -------------------------------------------------------------------------

@@ -50,8 +50,16 @@ def _dev_secret_key_race(key_file: Path) -> str:
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _dev_secret_key(DATA_DIR)
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 
+def _jupyterhub_hosts() -> list:
+    """Under JupyterHub the test page is reached through the hub's public address."""
+    from urllib.parse import urlsplit
+
+    urls = (os.environ.get("JUPYTERHUB_PUBLIC_URL"), os.environ.get("JUPYTERHUB_PUBLIC_HUB_URL"))
+    return [urlsplit(url).hostname for url in urls if url and urlsplit(url).hostname]
+
+
 # The Origin check for websockets (AllowedHostsOriginValidator) uses this list too.
-ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"] + [
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"] + _jupyterhub_hosts() + [
     host for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if host
 ]
 
