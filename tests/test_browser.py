@@ -169,9 +169,14 @@ def test_keyboard_only_at_200_percent_zoom(browser, demo_passwords):
 @pytest.mark.timeout(240)
 def test_jupyterlab_runs_notebook_01_in_the_browser(browser, tmp_path):
     # JupyterLab renders only the cells on screen; render them all so outputs can be found.
-    settings = tmp_path / "lab-settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)
-    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    settings = tmp_path / "lab-settings" / "@jupyterlab"
+    (settings / "notebook-extension").mkdir(parents=True)
+    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    # Never write the run's outputs into the committed notebook.
+    (settings / "docmanager-extension").mkdir(parents=True)
+    (settings / "docmanager-extension" / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "01_echo_consumer.ipynb"
+    shipped = notebook.read_bytes()
     lab = subprocess.Popen(
         [sys.executable, "-m", "workbook", "lab", "--no-browser", "--ServerApp.port=0",
          "--IdentityProvider.token=browser-test"],
@@ -200,6 +205,8 @@ def test_jupyterlab_runs_notebook_01_in_the_browser(browser, tmp_path):
         assert reply.is_visible()
         assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").filter(
             has_text="Error").count() == 0
+        page.close()
+        assert notebook.read_bytes() == shipped, "JupyterLab saved the notebook during the test"
     finally:
         lab.terminate()
         try:
