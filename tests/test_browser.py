@@ -128,6 +128,23 @@ def test_page_reconnects_after_the_server_restarts(browser, demo_passwords):
         server.stop()
 
 
+@pytest.mark.timeout(120)
+def test_page_refreshes_its_token_and_outlives_the_first_one(browser, demo_passwords):
+    """Access tokens of 32 s: the page refreshes 30 s before expiry and hands the open socket
+    the new token, so the socket is still open (no 4408) well after the first token died."""
+    with start_server("chat", env={"WORKBOOK_ACCESS_TOKEN_SECONDS": "32"}) as server:
+        page = open_page(browser, server)
+        sign_in(page, "alice", demo_passwords["alice"])
+        join(page, "refresh")
+        page.get_by_text("Session extended with a fresh token.").first.wait_for()
+        time.sleep(34)  # past the first access token's expiry
+        assert "4408" not in conversation(page)
+        say(page, "still connected")
+        page.get_by_text("alice: still connected").wait_for()
+        page.get_by_role("status").filter(has_text="connected to room refresh").wait_for()
+        screenshot(page, "token-refreshed")
+
+
 def test_echo_stage_needs_no_sign_in(browser):
     with start_server("echo") as server:
         page = open_page(browser, server)

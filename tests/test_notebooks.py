@@ -50,3 +50,21 @@ def test_committed_notebook_has_no_outputs(path):
 def test_the_staged_notebooks_are_all_there():
     names = [path.name for path in sorted((REPO / "notebooks").glob("*.ipynb"))]
     assert [name[:3] for name in names[:4]] == ["00_", "01_", "02_", "03_"]
+
+
+@pytest.mark.timeout(300)
+def test_two_runs_side_by_side_do_not_collide():
+    """Two learners (or two CI jobs) running the same notebooks at once on one machine."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from pathlib import Path; from workbook.notebook_runner import error_cells, run_notebook; "
+              "notebook, seconds, _ = run_notebook(Path(sys.argv[1])); "
+              "sys.exit(1 if error_cells(notebook) else 0)")
+    paths = [REPO / "notebooks" / "03_group_chat.ipynb", REPO / "notebooks" / "03_group_chat.ipynb",
+             REPO / "notebooks" / "01_echo_consumer.ipynb"]
+    runs = [subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True) for path in paths]
+    for run in runs:
+        output, _ = run.communicate(timeout=240)
+        assert run.returncode == 0, output[-2000:]

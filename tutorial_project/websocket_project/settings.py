@@ -146,7 +146,8 @@ REST_FRAMEWORK = {
 }
 SIMPLE_JWT = {
     # simplejwt's defaults, written out so learners can see (and change) them.
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
+    # WORKBOOK_ACCESS_TOKEN_SECONDS shortens access tokens for demos and tests.
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=int(os.environ.get("WORKBOOK_ACCESS_TOKEN_SECONDS", 300))),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
 }
 
