@@ -3,6 +3,7 @@
 Every test run gets its own SQLite database and secret key (a temp folder), so
 two runs side by side never collide, and nothing is written to the checkout.
 """
+import io
 import os
 import shutil
 import tempfile
@@ -22,15 +23,14 @@ def pytest_configure(config):
         os.environ[name] = str(_DATA_DIR / name.lower())
     from workbook.django_env import prepare_database
 
-    prepare_database(stdout=open(os.devnull, "w"))
+    prepare_database(stdout=io.StringIO())
 
 
 def pytest_sessionfinish(session, exitstatus):
     from workbook.processes import processes_tagged, stop_all
 
     stop_all()
-    leftovers = processes_tagged(f"daphne-") + processes_tagged("redis-")
-    mine = [pid for pid in leftovers if _started_by_this_run(pid)]
+    mine = [pid for pid in processes_tagged("") if _started_by_this_run(pid)]
     if mine:
         print(f"\nERROR: processes started by this test run are still running: {mine}")
         session.exitstatus = 1

@@ -1,4 +1,11 @@
 """Small helpers shared by the tests."""
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import time
+
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
@@ -16,3 +23,30 @@ def application_for(stage: str):
 
 def communicator(stage: str, path: str = "/ws/chat/", headers=ORIGIN_HEADERS):
     return WebsocketCommunicator(application_for(stage), path, headers=headers)
+
+
+@contextlib.contextmanager
+def running_lab(token: str, env: dict | None = None, timeout: float = 90.0):
+    """``python -m workbook lab`` on a free port; yields ``(url, output_lines)``, stops it after."""
+    lab = subprocess.Popen(
+        [sys.executable, "-m", "workbook", "lab", "--no-browser", "--ServerApp.port=0",
+         f"--IdentityProvider.token={token}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})})
+    try:
+        url, output = None, []
+        deadline = time.monotonic() + timeout
+        while url is None and time.monotonic() < deadline:
+            line = lab.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            match = re.search(r"(http://127\.0\.0\.1:\d+)/lab", line)
+            url = match and match.group(1)
+        assert url, "JupyterLab did not start:\n" + "".join(output)
+        yield url, output
+    finally:
+        lab.terminate()
+        try:
+            lab.wait(20)
+        except subprocess.TimeoutExpired:
+            lab.kill()

@@ -7,13 +7,12 @@ Screenshots land in artifacts/browser/ (git-ignored).
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from helpers import running_lab
 from workbook.server import start_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "browser"
@@ -183,6 +182,21 @@ def test_keyboard_only_at_200_percent_zoom(browser, demo_passwords):
         screenshot(page, "keyboard-200-percent")
 
 
+def run_all_cells(page, attempts=3):
+    """Run → Run All Cells. Clicked while the kernel is still connecting, the click is lost,
+    so check that the first code cell got an execution count, and click again if not."""
+    first_prompt = page.locator(".jp-CodeCell .jp-InputPrompt").first
+    for _ in range(attempts):
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_text("Run All Cells", exact=True).click()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if re.search(r"\[[0-9*]+\]", first_prompt.inner_text()):
+                return
+            time.sleep(0.25)
+    raise AssertionError("JupyterLab did not start running the cells")
+
+
 @pytest.mark.timeout(240)
 def test_jupyterlab_runs_notebook_01_in_the_browser(browser, tmp_path):
     # JupyterLab renders only the cells on screen; render them all so outputs can be found.
@@ -194,28 +208,19 @@ def test_jupyterlab_runs_notebook_01_in_the_browser(browser, tmp_path):
     (settings / "docmanager-extension" / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
     notebook = Path(__file__).resolve().parent.parent / "notebooks" / "01_echo_consumer.ipynb"
     shipped = notebook.read_bytes()
-    lab = subprocess.Popen(
-        [sys.executable, "-m", "workbook", "lab", "--no-browser", "--ServerApp.port=0",
-         "--IdentityProvider.token=browser-test"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab-settings")})
-    try:
-        url = None
-        deadline = time.monotonic() + 90
-        while url is None and time.monotonic() < deadline:
-            line = lab.stdout.readline()
-            assert line, "JupyterLab exited"
-            match = re.search(r"(http://127\.0\.0\.1:\d+)/lab", line)
-            url = match and match.group(1)
+    with running_lab("browser-test", env={"JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab-settings")}) as (url, _):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(60_000)
         page.goto(f"{url}/lab/tree/notebooks/01_echo_consumer.ipynb?token=browser-test")
-        page.locator(".jp-Notebook").wait_for()
         page.locator(".jp-Notebook .jp-Cell").first.wait_for()
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_text("Run All Cells", exact=True).click()
-        page.locator(".jp-OutputArea-output").filter(has_text="Stopped the echo server").wait_for(timeout=120_000)
+        page.locator(".jp-StatusBar-TextItem").filter(has_text="Idle").first.wait_for()
+        run_all_cells(page)
+        try:
+            page.locator(".jp-OutputArea-output").filter(has_text="Stopped the echo server").wait_for(timeout=120_000)
+        except Exception:
+            screenshot(page, "jupyterlab-notebook-01-failed")
+            raise
         reply = page.locator(".jp-OutputArea-output").filter(has_text="You said: hello, websocket").first
         reply.scroll_into_view_if_needed()
         screenshot(page, "jupyterlab-notebook-01")
@@ -223,29 +228,13 @@ def test_jupyterlab_runs_notebook_01_in_the_browser(browser, tmp_path):
         assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").filter(
             has_text="Error").count() == 0
         page.close()
-        assert notebook.read_bytes() == shipped, "JupyterLab saved the notebook during the test"
-    finally:
-        lab.terminate()
-        try:
-            lab.wait(20)
-        except subprocess.TimeoutExpired:
-            lab.kill()
+    assert notebook.read_bytes() == shipped, "JupyterLab saved the notebook during the test"
 
 
 @pytest.mark.timeout(180)
 def test_page_and_socket_work_through_jupyter_server_proxy(browser, demo_passwords):
     """As on JupyterHub/Binder: the browser reaches the server only via Jupyter's own URL."""
-    lab = subprocess.Popen(
-        [sys.executable, "-m", "workbook", "lab", "--no-browser", "--ServerApp.port=0",
-         "--IdentityProvider.token=proxy-test"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        url = None
-        while url is None:
-            line = lab.stdout.readline()
-            assert line, "JupyterLab exited"
-            match = re.search(r"(http://127\.0\.0\.1:\d+)/lab", line)
-            url = match and match.group(1)
+    with running_lab("proxy-test") as (url, _):
         with start_server("chat") as server:
             page = browser.new_context().new_page()
             page.set_default_timeout(WAIT_MS)
@@ -257,9 +246,3 @@ def test_page_and_socket_work_through_jupyter_server_proxy(browser, demo_passwor
             page.get_by_text("alice: through the proxy").wait_for()
             screenshot(page, "through-jupyter-server-proxy")
             assert "/proxy/" in page.url
-    finally:
-        lab.terminate()
-        try:
-            lab.wait(20)
-        except subprocess.TimeoutExpired:
-            lab.kill()

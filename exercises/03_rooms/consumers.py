@@ -15,15 +15,15 @@ Check it:  python -m workbook check rooms
 import json
 import re
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from websocket_app.auth import authenticate_token, token_from_query_string
+from websocket_app.consumers.base import MessageConsumer
 
 ROOM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 UNAUTHENTICATED = 4401
 BAD_ROOM = 4400
 
 
-class RoomChatConsumer(AsyncWebsocketConsumer):
+class RoomChatConsumer(MessageConsumer):
     group_name = None  # set once the socket has joined a room
 
     async def connect(self):
@@ -37,13 +37,10 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
         # TODO 1: refuse a room name that does not match ROOM_NAME (error frame, then BAD_ROOM).
         # TODO 2: join the group f"chat_{room}" and tell the room who joined.
 
-    async def receive(self, text_data=None, bytes_data=None):
-        try:
-            message = json.loads(text_data or "")["message"]
-        except (ValueError, TypeError, KeyError, RecursionError):
-            await self.send(text_data=json.dumps({"error": "invalid_frame", "detail": 'send {"message": "..."}'}))
-            return
+    async def receive_message(self, message):
+        # MessageConsumer has checked the frame: only good {"message": "..."} frames get here.
         # TODO 3: send f"{self.user.username}: {message}" to everyone in the room.
+        pass
 
     async def broadcast(self, text):
         await self.channel_layer.group_send(self.group_name, {"type": "chat.message", "message": text})

@@ -15,15 +15,15 @@ import json
 import re
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from websocket_app.auth import authenticate_token, token_from_query_string
+from websocket_app.consumers.base import MessageConsumer
 from websocket_app.models import ChatMessage  # noqa: F401  (you will need it)
 
 HISTORY_LENGTH = 10
 ROOM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 
 
-class HistoryChatConsumer(AsyncWebsocketConsumer):
+class HistoryChatConsumer(MessageConsumer):
     group_name = None
 
     async def connect(self):
@@ -51,12 +51,8 @@ class HistoryChatConsumer(AsyncWebsocketConsumer):
         # TODO 2: save the message (room, user, text) as a ChatMessage.
         pass
 
-    async def receive(self, text_data=None, bytes_data=None):
-        try:
-            message = json.loads(text_data or "")["message"]
-        except (ValueError, TypeError, KeyError, RecursionError):
-            await self.send(text_data=json.dumps({"error": "invalid_frame", "detail": 'send {"message": "..."}'}))
-            return
+    async def receive_message(self, message):
+        # MessageConsumer has checked the frame: only good {"message": "..."} frames get here.
         await self.save_message(message)
         await self.broadcast(f"{self.user.username}: {message}")
 

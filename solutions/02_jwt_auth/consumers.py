@@ -13,16 +13,16 @@ import json
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
+from websocket_app.consumers.base import MessageConsumer
 
 UNAUTHENTICATED = 4401
 
 
-class TokenEchoConsumer(AsyncWebsocketConsumer):
+class TokenEchoConsumer(MessageConsumer):
     async def connect(self):
         self.user = await self.get_user()
         # Accept first: a close() before accept() reaches a real client as HTTP 403.
@@ -45,10 +45,6 @@ class TokenEchoConsumer(AsyncWebsocketConsumer):
         except (AuthenticationFailed, TokenError):
             return AnonymousUser()
 
-    async def receive(self, text_data=None, bytes_data=None):
-        try:
-            message = json.loads(text_data or "")["message"]
-        except (ValueError, TypeError, KeyError, RecursionError):
-            await self.send(text_data=json.dumps({"error": "invalid_frame", "detail": 'send {"message": "..."}'}))
-            return
+    async def receive_message(self, message):
+        # MessageConsumer has checked the frame: only good {"message": "..."} frames get here.
         await self.send(text_data=json.dumps({"message": f"Hello {self.user.username}, you sent: {message}"}))

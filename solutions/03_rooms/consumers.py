@@ -15,15 +15,15 @@ Check it:  python -m workbook check rooms
 import json
 import re
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from websocket_app.auth import authenticate_token, token_from_query_string
+from websocket_app.consumers.base import MessageConsumer
 
 ROOM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 UNAUTHENTICATED = 4401
 BAD_ROOM = 4400
 
 
-class RoomChatConsumer(AsyncWebsocketConsumer):
+class RoomChatConsumer(MessageConsumer):
     group_name = None  # set once the socket has joined a room
 
     async def connect(self):
@@ -42,12 +42,8 @@ class RoomChatConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.broadcast(f"👋 {self.user.username} joined the chat")
 
-    async def receive(self, text_data=None, bytes_data=None):
-        try:
-            message = json.loads(text_data or "")["message"]
-        except (ValueError, TypeError, KeyError, RecursionError):
-            await self.send(text_data=json.dumps({"error": "invalid_frame", "detail": 'send {"message": "..."}'}))
-            return
+    async def receive_message(self, message):
+        # MessageConsumer has checked the frame: only good {"message": "..."} frames get here.
         await self.broadcast(f"{self.user.username}: {message}")
 
     async def broadcast(self, text):
