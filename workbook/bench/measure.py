@@ -1,5 +1,7 @@
 """The measurements behind ``python -m workbook bench``, each with its baseline."""
 import asyncio
+import contextlib
+import gc
 import json
 import math
 import os
@@ -17,6 +19,18 @@ from websockets.sync.client import connect as sync_connect
 from ..paths import PROJECT_DIR, data_dir
 from ..processes import GuardedProcess, new_tag, start_guarded
 from ..server import DEFAULT_APPLICATION, LISTENING, server_environment, start_server
+
+
+@contextlib.contextmanager
+def no_gc_pauses():
+    """Keep Python's garbage collector out of the timings: this client process holds Django
+    and hundreds of sockets, and one full collection would add tens of ms to a round."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def percentile(values: list, share: float) -> float:
@@ -101,14 +115,15 @@ async def round_trips(url: str, origin: str, count: int, warmup: int = 50) -> li
     timings = []
     async with connect(url, origin=origin) as websocket:
         await websocket.recv()  # the greeting
-        for number in range(warmup + count):
-            started = time.perf_counter()
-            await websocket.send(json.dumps({"message": f"ping {number}"}))
-            reply = json.loads(await asyncio.wait_for(websocket.recv(), 5))
-            if reply != {"message": f"You said: ping {number}"}:
-                raise RuntimeError(f"unexpected echo reply {reply}")
-            if number >= warmup:
-                timings.append((time.perf_counter() - started) * 1000)
+        with no_gc_pauses():
+            for number in range(warmup + count):
+                started = time.perf_counter()
+                await websocket.send(json.dumps({"message": f"ping {number}"}))
+                reply = json.loads(await asyncio.wait_for(websocket.recv(), 5))
+                if reply != {"message": f"You said: ping {number}"}:
+                    raise RuntimeError(f"unexpected echo reply {reply}")
+                if number >= warmup:
+                    timings.append((time.perf_counter() - started) * 1000)
     return timings
 
 
@@ -128,10 +143,11 @@ def echo(count: int) -> dict:
 
 
 # --- Fan-out: one message to every client of a room -----------------------------------------
-async def fanout_latencies(servers: list, clients: int, rounds: int, token: str) -> dict:
+async def fanout_latencies(servers: list, clients: int, rounds: int, token: str, warmup: int = 5) -> dict:
     """Milliseconds from one client's send to each client's receipt, over ``rounds`` messages.
 
-    Clients are spread over ``servers`` in turn; the sender is on the first server.
+    Clients are spread over ``servers`` in turn; the sender is on the first server. The
+    first ``warmup`` messages are sent but not counted (first-use costs, not fan-out).
     """
     room = f"ws/chat/bench-{uuid.uuid4().hex[:8]}/?token={token}"
     sockets = [await connect(f"ws://127.0.0.1:{servers[n % len(servers)].port}/{room}",
@@ -151,19 +167,21 @@ async def fanout_latencies(servers: list, clients: int, rounds: int, token: str)
     await asyncio.sleep(0.5 + clients * 0.01)  # let the join notices pass
     latencies, lost = [], 0
     try:
-        for number in range(rounds):
-            text = f"round {number}"
-            waiting[f"bob: {text}"] = done = asyncio.Event()
-            started = time.perf_counter()
-            await sockets[0].send(json.dumps({"message": text}))
-            try:
-                await asyncio.wait_for(done.wait(), 10)
-            except TimeoutError:
-                pass
-            receipts = arrivals.get(f"bob: {text}", [])
-            lost += clients - len(receipts)
-            latencies += [(moment - started) * 1000 for moment in receipts]
-            await asyncio.sleep(0.05)
+        with no_gc_pauses():
+            for number in range(-warmup, rounds):
+                text = f"round {number}"
+                waiting[f"bob: {text}"] = done = asyncio.Event()
+                started = time.perf_counter()
+                await sockets[0].send(json.dumps({"message": text}))
+                try:
+                    await asyncio.wait_for(done.wait(), 10)
+                except TimeoutError:
+                    pass
+                receipts = arrivals.get(f"bob: {text}", [])
+                lost += clients - len(receipts)
+                if number >= 0:
+                    latencies += [(moment - started) * 1000 for moment in receipts]
+                await asyncio.sleep(0.1)  # under the 10 messages/s rate limit of a connection
     finally:
         for reader in readers:
             reader.cancel()

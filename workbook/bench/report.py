@@ -36,7 +36,7 @@ def run(quick: bool, token: str, with_notebooks: bool = True, progress=print) ->
     progress("echo round trips: daphne consumer vs raw websockets …")
     echo = measure.echo(count=50 if quick else 2000)
     progress(f"fan-out to {sizes} clients: memory, redis core, redis pub/sub …")
-    fanout = measure.fanout(sizes, rounds=3 if quick else 20, token=token)
+    fanout = measure.fanout(sizes, rounds=3 if quick else 40, token=token)
     notebooks = {}
     if with_notebooks:
         progress("notebooks, headless …")
