@@ -69,3 +69,15 @@ def test_help_lists_the_stable_commands():
                          text=True, check=True).stdout
     for command in ("serve", "lab", "test", "setup"):
         assert command in out
+
+
+def test_serve_that_cannot_start_says_why_in_one_line():
+    """A broken setting: daphne exits while importing the project; the cause is on the line."""
+    process = subprocess.Popen([sys.executable, "-m", "workbook", "serve", "--stage", "echo", "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**__import__("os").environ, "WORKBOOK_ACCESS_TOKEN_SECONDS": "five"})
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert err.strip().count("\n") == 0, err
+    assert err.startswith("workbook serve: the echo server exited during start-up (code 1): ValueError")
+    assert "'five'" in err

@@ -42,6 +42,14 @@ def command_test(args) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", *args.extra], cwd=REPO_DIR)
 
 
+def one_line(message: str) -> str:
+    """The first line of an error, and its last (the cause) when it has a log tail."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if len(lines) == 1:
+        return lines[0]
+    return f"{lines[0].removesuffix('Its log ends with:').rstrip(' .')}: {lines[-1]}"
+
+
 def command_serve(args) -> int:
     from .django_env import prepare_database
     from .redis_server import RedisUnavailable
@@ -60,8 +68,7 @@ def command_serve(args) -> int:
         server = start_server(args.stage, host=args.host, port=args.port, layer=args.layer,
                               redis_url=args.redis_url)
     except (ServerStartError, RedisUnavailable, OSError) as error:
-        first_line = str(error).splitlines()[0]
-        print(f"workbook serve: {first_line}", file=sys.stderr)
+        print(f"workbook serve: {one_line(str(error))}", file=sys.stderr)
         return 1
     print(f"Serving the {args.stage} stage ({args.layer} layer)", flush=True)
     print(f"  websocket: {server.ws_url}", flush=True)
