@@ -144,6 +144,19 @@ def test_page_refreshes_its_token_and_outlives_the_first_one(browser, demo_passw
         screenshot(page, "token-refreshed")
 
 
+def test_jwt_stage_signs_in_and_greets_by_name(browser, demo_passwords):
+    with start_server("jwt") as server:
+        page = open_page(browser, server)
+        page.get_by_text("sign in first").wait_for()
+        assert not page.get_by_role("textbox", name="Room").is_visible()  # rooms are the chat stage's
+        sign_in(page, "alice", demo_passwords["alice"])
+        page.get_by_role("button", name="Connect", exact=True).click()
+        page.get_by_text("Authenticated WebSocket connected").wait_for()
+        say(page, "hi")
+        page.get_by_text("Hello alice, you sent: hi").wait_for()
+        screenshot(page, "jwt")
+
+
 def test_echo_stage_needs_no_sign_in(browser):
     with start_server("echo") as server:
         page = open_page(browser, server)

@@ -133,7 +133,10 @@ def _show(data) -> str:
     if isinstance(data, bytes):
         return f"<{len(data)} binary bytes>"
     try:
-        readable = json.dumps(json.loads(data), ensure_ascii=False)
+        decoded = json.loads(data)
+        if isinstance(decoded, dict) and "token" in decoded:
+            decoded = {**decoded, "token": "…"}  # a transcript is shown and shared: no secrets
+        readable = json.dumps(decoded, ensure_ascii=False)
         readable.encode("utf-8")  # a lone surrogate cannot be shown: keep the escaped form
         data = readable
     except (ValueError, RecursionError, UnicodeEncodeError):
