@@ -67,8 +67,8 @@ def test_serve_on_a_taken_port_exits_with_one_line():
 def test_help_lists_the_stable_commands():
     out = subprocess.run([sys.executable, "-m", "workbook", "--help"], capture_output=True,
                          text=True, check=True).stdout
-    for command in ("serve", "lab", "test", "setup"):
-        assert command in out
+    for command in ("serve", "lab", "test", "setup", "check", "hint", "solution", "reset", "list", "bench"):
+        assert f"    {command} " in out, command
 
 
 def test_serve_that_cannot_start_says_why_in_one_line():
