@@ -180,7 +180,8 @@ async def test_flooding_is_limited_then_closed_and_others_are_fine(echo_server):
     replies = [await flooder.receive() for _ in range(30)]
     answered = [frame for frame in replies if "message" in frame]
     limited = [frame for frame in replies if frame.get("error") == "rate_limited"]
-    assert 20 <= len(answered) <= 22 and len(answered) + len(limited) == 30
+    # A burst of 20 passes; the bucket refills 10/s, so a slow machine lets a few more through.
+    assert 20 <= len(answered) <= 25 and len(limited) >= 5 and len(answered) + len(limited) == 30
     with pytest.raises(SocketClosed) as closed:
         for number in range(60):
             await flooder.send(f"more spam {number}")
