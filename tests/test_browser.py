@@ -4,9 +4,12 @@ On a machine without Chromium these tests skip with a one-line reason; in CI (CI
 where .ci/run installs it, a missing browser is a failure, never a skip.
 Screenshots land in artifacts/browser/ (git-ignored).
 """
+import contextlib
+import http.server
 import os
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -259,3 +262,44 @@ def test_page_and_socket_work_through_jupyter_server_proxy(browser, demo_passwor
             page.get_by_text("alice: through the proxy").wait_for()
             screenshot(page, "through-jupyter-server-proxy")
             assert "/proxy/" in page.url
+
+
+@contextlib.contextmanager
+def framing_site(host: str, framed_url: str):
+    """A page on another origin (``host``, any free port) that shows ``framed_url`` in an iframe."""
+    html = f'<!DOCTYPE html><title>framing</title><iframe src="{framed_url}" width="800" height="600"></iframe>'
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    site = http.server.ThreadingHTTPServer((host, 0), Handler)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{site.server_address[1]}/"
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+def test_test_page_may_be_framed_by_local_pages_only(browser):
+    """JupyterLab (another local port) may embed the page; any other origin may not."""
+    with start_server("echo") as server:
+        page = browser.new_context().new_page()
+        page.set_default_timeout(WAIT_MS)
+        with framing_site("127.0.0.1", server.url("/test-ws/")) as local_site:
+            page.goto(local_site)
+            page.frame_locator("iframe").get_by_text("WebSocket test page").wait_for()
+        with framing_site("127.0.0.2", server.url("/test-ws/")) as foreign_site:  # another origin
+            page.goto(foreign_site)
+            time.sleep(1.5)
+            assert page.frame_locator("iframe").get_by_text("WebSocket test page").count() == 0
