@@ -17,13 +17,13 @@ class ChatConsumer(TokenAuthConsumer):
         if not is_valid_room_name(room_name):
             await self.refuse(BAD_ROOM, "room names use 1-50 letters, digits, '-' or '_'")
             return
-        self.room_name = room_name
+        group_name = f"chat_{room_name}"  # the seed's naming: room "lobby" is group "chat_lobby"
         try:
-            await self.channel_layer.group_add(f"chat_{room_name}", self.channel_name)
+            await self.channel_layer.group_add(group_name, self.channel_name)
         except LAYER_ERRORS:
             await self.refuse(LAYER_UNAVAILABLE, "the chat backend is down; try again shortly")
             return
-        self.room_group_name = f"chat_{room_name}"
+        self.room_group_name = group_name
         # Everyone in the room (the newcomer included) hears who joined.
         await self.broadcast(f"👋 {self.user.username} joined the chat")
 
