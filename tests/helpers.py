@@ -11,7 +11,7 @@ from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from channels.testing import WebsocketCommunicator
 
-ORIGIN_HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+from workbook.checker.sockets import ORIGIN_HEADERS  # noqa: F401  (the tests use it too)
 
 
 def application_for(stage: str):

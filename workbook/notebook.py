@@ -5,7 +5,6 @@ their cells stay about WebSockets rather than plumbing.
 """
 import ast
 import html
-import inspect
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -40,24 +39,24 @@ def _definition(source: str, name: str, path: str) -> str:
     raise LookupError(f"{path} has no definition called {name!r}")
 
 
-def show_object(obj) -> Code:
-    """The source of an imported class or function."""
-    return Code(inspect.getsource(obj), language="python")
-
-
 # --- One server per stage -----------------------------------------------------------
 def serve(stage: str, **options) -> Server:
     """Start ``stage``'s server for this notebook; a server started earlier is replaced.
 
     Running the cell twice therefore never leaves two servers behind.
     """
-    previous = _servers.pop(stage, None)
-    if previous is not None and previous.stop():
-        print(f"Stopped the {stage} server started earlier (port {previous.port}).")
-    server = start_server(stage, **options)
-    _servers[stage] = server
+    server = _replace_server(stage, lambda: start_server(stage, **options))
     print(f"Started: {server}")
     print(f"  websocket URL: {server.ws_url}")
+    return server
+
+
+def _replace_server(key: str, start) -> Server:
+    """Stop the server this kernel started under ``key`` (if any), then ``start()`` a new one."""
+    previous = _servers.pop(key, None)
+    if previous is not None and previous.stop():
+        print(f"Stopped the {previous.stage} server started earlier (port {previous.port}).")
+    _servers[key] = server = start()
     return server
 
 
@@ -248,14 +247,9 @@ def serve_exercise(exercise_id: str, solutions: bool = False) -> Server:
     if exercise.id == "jwt_middleware":
         raise ValueError("jwt_middleware is a middleware, not a consumer: use check('jwt_middleware')")
     learner_file = exercise.main_file(SOLUTIONS_DIR if solutions else EXERCISES_DIR)
-    key = f"exercise:{exercise.id}"
-    previous = _servers.pop(key, None)
-    if previous is not None and previous.stop():
-        print(f"Stopped the earlier server for {exercise.id} (port {previous.port}).")
-    server = start_server(exercise.stage, application="workbook.exercise_asgi:application",
-                          env={"WORKBOOK_EXERCISE_FILE": str(learner_file),
-                               "WORKBOOK_EXERCISE_CONSUMER": exercise.consumer},
-                          wait_for_handshake=False)
-    _servers[key] = server
+    server = _replace_server(f"exercise:{exercise.id}", lambda: start_server(
+        exercise.stage, application="workbook.exercise_asgi:application",
+        env={"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.consumer},
+        wait_for_handshake=False))
     print(f"Started your {exercise.consumer} from {learner_file.name} at {server.ws_url}")
     return server

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from asgiref.sync import sync_to_async
 
+from ..client import Client, HandshakeRefused, SocketClosed
+from ..server import start_server
 from .loading import exercise_routes, learner_attribute, load_learner_module
 from .outcome import Unmet, describe
 from .sockets import CheckedSocket
@@ -105,23 +107,20 @@ async def check_echo_types(context: Context) -> None:
 
 # --- jwt_auth: against a real daphne, where a close before accept() is an HTTP 403 ---------
 async def check_jwt_auth(context: Context) -> None:
-    from ..client import Client, HandshakeRefused, SocketClosed
-    from ..server import start_server
-
     context.load()  # import errors are reported here, with their line, not from daphne's log
     env = {"WORKBOOK_EXERCISE_FILE": str(context.learner_file),
            "WORKBOOK_EXERCISE_CONSUMER": context.consumer_name}
     with start_server("jwt", application="workbook.exercise_asgi:application", env=env,
                       wait_for_handshake=False) as server:
         step = "connecting with alice's access token"
-        alice = await _live_connect(Client, HandshakeRefused, server, context, "alice", step)
+        alice = await _live_connect(server, context, "alice", step)
         greeting = {"message": "Authenticated WebSocket connected"}
-        await _live_expect(alice, greeting, step, SocketClosed)
+        await _live_expect(alice, greeting, step)
         await alice.send("hi")
-        await _live_expect(alice, {"message": "Hello alice, you sent: hi"}, 'sending {"message": "hi"} as alice', SocketClosed)
+        await _live_expect(alice, {"message": "Hello alice, you sent: hi"}, 'sending {"message": "hi"} as alice')
         await alice.close()
         for kind, step in BAD_TOKENS.items():
-            client = await _live_connect(Client, HandshakeRefused, server, context, kind, step)
+            client = await _live_connect(server, context, kind, step)
             try:
                 code, _ = await client.wait_closed(timeout=2)
             except TimeoutError:
@@ -136,7 +135,7 @@ async def check_jwt_auth(context: Context) -> None:
                 raise Unmet(step, f"close code {UNAUTHENTICATED}", f"close code {code}")
 
 
-async def _live_connect(Client, HandshakeRefused, server, context, kind, step):
+async def _live_connect(server, context, kind, step):
     try:
         return await Client.connect(server, kind, token=context.tokens[kind])
     except HandshakeRefused as refused:
@@ -146,7 +145,7 @@ async def _live_connect(Client, HandshakeRefused, server, context, kind, step):
                     "lost: accept() first, then close(code=4401)") from None
 
 
-async def _live_expect(client, expected, step, SocketClosed):
+async def _live_expect(client, expected, step):
     try:
         frame = await client.receive(timeout=2)
     except TimeoutError:
