@@ -26,12 +26,17 @@ def communicator(stage: str, path: str = "/ws/chat/", headers=ORIGIN_HEADERS):
 
 
 @contextlib.contextmanager
-def running_lab(token: str, env: dict | None = None, timeout: float = 90.0):
-    """``python -m workbook lab`` on a free port; yields ``(url, output_lines)``, stops it after."""
+def running_lab(token: str, env: dict | None = None, timeout: float = 90.0,
+                python: str = sys.executable, cwd=None):
+    """``python -m workbook lab`` on a free port; yields ``(url, output_lines)``, stops it after.
+
+    ``python`` and ``cwd`` run it as a learner would elsewhere (e.g. python3.11 in a fresh clone).
+    """
     lab = subprocess.Popen(
-        [sys.executable, "-m", "workbook", "lab", "--no-browser", "--ServerApp.port=0",
+        [python, "-m", "workbook", "lab", "--no-browser", "--ServerApp.port=0",
          f"--IdentityProvider.token={token}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})})
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
+        env={**os.environ, **(env or {})})
     try:
         url, output = None, []
         deadline = time.monotonic() + timeout

@@ -8,7 +8,7 @@ from helpers import running_lab
 @pytest.mark.timeout(120)
 def test_lab_serves_the_notebooks():
     with running_lab("test-token") as (url, output):
-        assert any("demo users alice, bob and carol present" in line for line in output)
+        assert any("Demo users: alice, bob and carol" in line for line in output)
         contents = httpx.get(f"{url}/api/contents/notebooks", params={"token": "test-token"}).json()
         names = sorted(item["name"] for item in contents["content"] if item["name"].endswith(".ipynb"))
         assert names[:6] == [

@@ -81,6 +81,25 @@ async def test_jwt_consumer_greets_the_user(jwt_server, demo_passwords):
         assert await bob.receive() == {"message": "Hello bob, you sent: hi"}
 
 
+async def test_jwt_stage_speaks_plain_text_and_json(jwt_server, tokens):
+    """The classic consumer echoed raw text; JSON clients get the JSON envelope."""
+    import websockets
+
+    url = f"{jwt_server.ws_url}?token={tokens['alice']}"
+    async with websockets.connect(url, origin=jwt_server.origin) as raw:
+        assert json.loads(await raw.recv()) == {"message": "Authenticated WebSocket connected"}
+        await raw.send("yo")
+        assert await raw.recv() == "Hello alice, you sent: yo"  # plain text, not JSON
+        await raw.send(json.dumps({"message": "yo"}))
+        assert json.loads(await raw.recv()) == {"message": "Hello alice, you sent: yo"}
+        await raw.send("[1, 2]")  # JSON, but not an object: the JSON protocol's error frame
+        assert json.loads(await raw.recv())["error"] == "not_an_object"
+        await raw.send("x" * 5000)
+        assert json.loads(await raw.recv())["error"] == "message_too_long"
+        await raw.send("still here")
+        assert await raw.recv() == "Hello alice, you sent: still here"
+
+
 @pytest.mark.parametrize("kind", ["missing", "garbage", "refresh", "expired", "inactive", "deleted"])
 async def test_real_clients_see_4401_for_bad_tokens(jwt_server, tokens, kind):
     token = None if kind == "missing" else tokens[kind]

@@ -18,16 +18,15 @@ def command_setup(args) -> int:
     """Migrate the database and create the demo users."""
     from .django_env import prepare_database
 
-    prepare_database(stdout=sys.stdout)
-    print("The workbook is ready: database migrated, demo users present.")
+    print(prepare_database())
     return 0
 
 
 def command_lab(args) -> int:
     from .django_env import prepare_database
 
-    prepare_database(stdout=io.StringIO())
-    print("Database migrated, demo users alice, bob and carol present.", flush=True)
+    print(prepare_database(), "Demo users: alice, bob and carol (README.md has their passwords).",
+          flush=True)
     first = NOTEBOOKS_DIR.relative_to(REPO_DIR).as_posix()
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={REPO_DIR}",
                f"--LabApp.default_url=/lab/tree/{first}", *args.extra]

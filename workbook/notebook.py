@@ -137,30 +137,43 @@ def _in_a_thread(function):
         return pool.submit(function).result()
 
 
-def _database_problems() -> list[tuple[str, str, str]]:
+def prepare() -> None:
+    """Migrate the database and create the demo users if that is not done yet, and say so.
+
+    Every notebook's first cell calls this, so a notebook works wherever it is opened
+    (JupyterHub, Binder, VS Code) without anyone running ``python -m workbook setup``.
+    """
+    from .django_env import prepare_database
+
+    print(_in_a_thread(prepare_database))
+
+
+def _database_state() -> list[tuple[str, str, str]]:
     from django.contrib.auth import get_user_model
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
     from websocket_app.management.commands.create_demo_users import DEMO_USERS
 
-    executor = MigrationExecutor(connection)
-    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    from .django_env import prepare_database
+
+    try:
+        done = prepare_database()  # fixes what it can: pending migrations, missing users
+    except Exception as error:  # noqa: BLE001 — report it with its fix, never crash the check
+        return [("database", f"{type(error).__name__}: {error}",
+                 "run: python -m workbook setup (in a terminal) and read its message")]
     present = set(get_user_model().objects.filter(username__in=DEMO_USERS)
                   .values_list("username", flat=True))
     missing = sorted(set(DEMO_USERS) - present)
     return [
-        ("database migrated", "yes" if not pending else f"{len(pending)} migrations pending",
-         "" if not pending else "run: python -m workbook setup"),
+        ("database", done.removeprefix("Ready: "), ""),
         ("demo users", ", ".join(sorted(present)) or "none",
          "" if not missing else f"missing {', '.join(missing)}: run python -m workbook setup"),
     ]
 
 
-def environment_report() -> HTML:
-    """Versions and database state, with a fix next to anything that is not right."""
-    from .django_env import setup_django
+def environment_report() -> None:
+    """Versions and database state, with a fix next to anything that is not right.
 
-    setup_django()
+    What it can fix (pending migrations, missing demo users) it fixes, and says so.
+    """
     rows = [("Python", sys.version.split()[0],
              "" if sys.version_info >= (3, 11) else "use Python 3.11 or newer")]
     for package in PINNED:
@@ -168,12 +181,17 @@ def environment_report() -> HTML:
             rows.append((package, metadata.version(package), ""))
         except metadata.PackageNotFoundError:
             rows.append((package, "missing", "run: python3.11 -m workbook lab (it installs it)"))
-    rows += _in_a_thread(_database_problems)
-    report = table(rows, ["what", "found", "fix"])
+    try:
+        from .django_env import setup_django
+
+        setup_django()
+        rows += _in_a_thread(_database_state)
+    except Exception as error:  # noqa: BLE001 — e.g. Django missing: the rows above say why
+        rows.append(("Django project", f"{type(error).__name__}: {error}",
+                     "fix the rows above, then restart the kernel"))
     problems = [row for row in rows if row[2]]
-    display(report)
+    display(table(rows, ["what", "found", "fix"]))
     print("Everything is ready." if not problems else f"{len(problems)} problem(s): see 'fix'.")
-    return None
 
 
 # --- Exercises: check(), hint(), solution() in the style of Kaggle's learntools ---------
