@@ -103,6 +103,7 @@ def _exercise_or_exit(key):
 
 
 def command_check(args) -> int:
+    from .board.client import report_outcome
     from .checker import SYMBOLS, check_exercise
     from .django_env import prepare_database
     from .exercises import load_exercises, record_outcome
@@ -117,6 +118,7 @@ def command_check(args) -> int:
         passed += outcome.passed
         if not args.solutions:
             record_outcome(exercise.id, outcome.status)
+            report_outcome(outcome)  # to the workshop board, if joined: background, never fails
         if args.json:
             print(outcome.to_json(), flush=True)
             continue
@@ -259,6 +261,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="the exercises, their files and status")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=command_list)
+
+    from .board.commands import add_board_commands  # board, join, leave: the workshop board
+
+    add_board_commands(commands)
     return parser
 
 

@@ -1,0 +1,108 @@
+"""The board's two websockets.
+
+- ``board/ws/report/``: an attendee's checker sends ``{"type": "outcome", ...}`` frames
+  (``Authorization: Bearer <attendee token>``); each is stored, acknowledged with
+  ``{"event": "recorded", "id": ...}`` and fanned out to the instructor's pages.
+- ``board/ws/live/?key=KEY``: the instructor's page gets the whole board once
+  (``{"event": "state", ...}``), then one frame per change.
+
+Refusals follow the chat: accept, send an error frame, close with a 4xxx code.
+"""
+import json
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from websocket_app.protocol import (
+    CLOSE_CODES, FLOOD_CLOSE_AFTER, RATE_LIMITED, UNAUTHENTICATED, BadFrame, decode_frame, error_frame,
+    event_frame,
+)
+
+from .access import attendee_bucket, attendee_for_token, bearer_token, current_workshop, group_name, is_instructor
+from .rules import parse_report
+from .state import board_state, exercise_ids, outcome_names, record
+
+
+class BoardConsumer(AsyncWebsocketConsumer):
+    async def refuse(self, close_code: int, detail: str):
+        """Say why in an error frame, then close with ``close_code`` (after accept, so it arrives)."""
+        await self.send(text_data=error_frame(CLOSE_CODES[close_code][0], detail))
+        await self.close(code=close_code)
+
+
+class ReportConsumer(BoardConsumer):
+    attendee = None
+
+    async def connect(self):
+        self.attendee = await database_sync_to_async(attendee_for_token)(bearer_token(self.scope))
+        await self.accept()
+        if self.attendee is None:
+            await self.refuse(UNAUTHENTICATED, "this board does not know your token: "
+                                               "join it again (python -m workbook join URL --code CODE --name NAME)")
+            return
+        self.workshop = self.attendee.workshop
+        self.limiter = attendee_bucket(self.attendee.pk)
+        self.dropped_in_a_row = 0
+        self.exercise_ids, self.outcomes = exercise_ids(), outcome_names()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.attendee is None or not await self.within_rate_limit():
+            return
+        try:
+            report = parse_report(decode_frame(text_data, bytes_data), self.exercise_ids, self.outcomes)
+        except BadFrame as bad:
+            await self.send(text_data=bad.as_frame())
+            return
+        cell = await database_sync_to_async(record)(self.attendee, report)
+        if cell is not None:  # None: a report sent again after a lost acknowledgement
+            await self.channel_layer.group_send(group_name(self.workshop), {
+                "type": "board.outcome", "name": self.attendee.name, "exercise": report["exercise"],
+                "report": report["report_id"], "cell": cell})
+        await self.send(text_data=event_frame("recorded", id=report["report_id"]))
+
+    async def within_rate_limit(self) -> bool:
+        if self.limiter.allow():
+            self.dropped_in_a_row = 0
+            return True
+        self.dropped_in_a_row += 1
+        if self.dropped_in_a_row > FLOOD_CLOSE_AFTER:
+            await self.refuse(RATE_LIMITED, "too many reports: the connection is closed")
+        else:
+            await self.send(text_data=error_frame(
+                "rate_limited", f"slow down: at most {self.limiter.per_second:g} reports per second; "
+                                "this one was dropped, send it again later"))
+        return False
+
+
+class LiveBoardConsumer(BoardConsumer):
+    group = None
+
+    async def connect(self):
+        key = parse_qs(self.scope["query_string"].decode("latin-1")).get("key", [None])[0]
+        await self.accept()
+        if not is_instructor(key):
+            await self.refuse(UNAUTHENTICATED, "wrong or missing instructor key: "
+                                               "open the page URL that `python -m workbook board` printed")
+            return
+        workshop = await database_sync_to_async(current_workshop)()
+        self.group = group_name(workshop)
+        # Join the group before reading the state: a change in between arrives twice, never not at all.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        state = await database_sync_to_async(board_state)(workshop)
+        await self.send(text_data=json.dumps({"event": "state", **state}))
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.group is not None:
+            await self.send(text_data=error_frame("read_only", "the board's page only listens"))
+
+    async def disconnect(self, code):
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def board_outcome(self, event):
+        await self.send(text_data=event_frame("outcome", name=event["name"], exercise=event["exercise"],
+                                              report=event["report"], cell=event["cell"]))
+
+    async def board_joined(self, event):
+        await self.send(text_data=event_frame("joined", name=event["name"]))
