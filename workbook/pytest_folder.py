@@ -1,0 +1,235 @@
+"""Notebook 06 writes real test files and runs real pytest on them, in a subprocess.
+
+    tests = TestFolder()                # a temp folder with pytest.ini and conftest.py
+    %%writefile {tests}/test_echo.py    # (a notebook cell) the learner's test file
+    tests.run("test_echo.py")           # pytest -q in a fresh process; a table of outcomes
+
+Why a subprocess rather than running pytest inside the kernel (ipytest): the kernel
+already runs an event loop, and pytest-asyncio needs to own the loop of each test;
+a fresh process also imports your latest code and never leaves the kernel in a
+half-torn-down state when a test hangs or crashes.
+"""
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from IPython.display import Code
+
+from .paths import PROJECT_DIR, REPO_DIR, data_dir
+
+PYTEST_INI = """\
+[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+# A test that waits for a frame that never comes fails after this many seconds.
+timeout = 10
+"""
+
+CONFTEST = '''\
+"""Shared by every test file in this folder; pytest finds conftest.py on its own."""
+import os
+
+import django
+import pytest
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "websocket_project.settings")
+os.environ["WORKBOOK_CHANNEL_LAYER"] = "memory"  # in-process tests: the in-memory layer
+django.setup()
+
+from channels.routing import URLRouter  # noqa: E402  (needs Django set up)
+from django.contrib.auth import get_user_model  # noqa: E402
+from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
+
+from websocket_app.routing import websocket_urlpatterns_for  # noqa: E402
+
+
+def application(stage):
+    """The websocket routes of one stage. (The Origin check of asgi.py is left out:
+    notebooks 01 and 05 test it against a real server.)"""
+    return URLRouter(websocket_urlpatterns_for(stage))
+
+
+@pytest.fixture
+def echo_app():
+    return application("echo")
+
+
+@pytest.fixture
+def jwt_app():
+    return application("jwt")
+
+
+@pytest.fixture
+def chat_app():
+    return application("chat")
+
+
+def access_token(username):
+    """A real access token from simplejwt, signed with the project's key."""
+    return str(AccessToken.for_user(get_user_model().objects.get(username=username)))
+
+
+@pytest.fixture
+def alice_token():
+    return access_token("alice")
+
+
+@pytest.fixture
+def bob_token():
+    return access_token("bob")
+'''
+
+OUTCOME = re.compile(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+)(?: - (.*))?$")
+SUMMARY = re.compile(r"^=* ?(?:\d+ \w+.* in [\d.]+s|no tests ran.*) ?=*$")
+COLOURS = {"PASSED": "#1a7f37", "FAILED": "#cf222e", "ERROR": "#9a6700", "SKIPPED": "#6e7781"}
+
+
+@dataclass
+class PytestRun:
+    """What one pytest run said: each test's outcome and message, and the summary line."""
+
+    command: list
+    returncode: int
+    output: str
+    seconds: float
+    outcomes: list = field(default_factory=list)  # (outcome, test id, message)
+
+    @property
+    def summary(self) -> str:
+        lines = [line.strip("= ") for line in self.output.splitlines() if SUMMARY.match(line.strip())]
+        return lines[-1] if lines else f"pytest exited with code {self.returncode}"
+
+    def outcome(self, test_name: str) -> str:
+        """``PASSED``/``FAILED``/... of the test called ``test_name``."""
+        return self._find(test_name)[0]
+
+    def message(self, test_name: str) -> str:
+        return self._find(test_name)[2]
+
+    def _find(self, test_name: str) -> tuple:
+        for outcome in self.outcomes:
+            if outcome[1].split("::")[-1] == test_name:
+                return outcome
+        raise KeyError(f"no test {test_name!r} in this run; tests: {[t for _, t, _ in self.outcomes]}."
+                       f" pytest said:\n{self.output[-2000:]}")
+
+    def __repr__(self):
+        rows = [f"{outcome:8} {test}" + (f"\n         {message}" if message else "")
+                for outcome, test, message in self.outcomes]
+        return "\n".join(rows + [f"pytest: {self.summary}"])
+
+    def _repr_html_(self):
+        rows = "".join(
+            f"<tr><td style='text-align:left;color:{COLOURS.get(outcome, '#000')}'><b>{outcome}</b></td>"
+            f"<td style='text-align:left'><code>{html.escape(test)}</code></td>"
+            f"<td style='text-align:left'>{html.escape(message or '')}</td></tr>"
+            for outcome, test, message in self.outcomes)
+        return (f"<table><thead><tr><th>outcome</th><th style='text-align:left'>test</th>"
+                f"<th style='text-align:left'>message</th></tr></thead><tbody>{rows}</tbody></table>"
+                f"<p><code>pytest: {html.escape(self.summary)}</code></p>")
+
+
+def parse_outcomes(output: str) -> list:
+    """``(outcome, test id, message)`` from the ``-rA`` summary lines; for a failure, the
+    message is its ``E`` lines (the summary line is cut to the terminal's width)."""
+    explanations = _error_lines(output)
+    outcomes = []
+    for line in output.splitlines():
+        match = OUTCOME.match(line.strip())
+        if match:
+            outcome, test, message = match.group(1), match.group(2), (match.group(3) or "").strip()
+            name = test.split("::")[-1]
+            if outcome in ("FAILED", "ERROR") and explanations.get(name):
+                message = explanations[name]
+            outcomes.append((outcome, test, message))
+    return outcomes
+
+
+def _error_lines(output: str, keep: int = 2) -> dict:
+    """The first ``E   …`` lines of each failure section (``____ test_name ____``)."""
+    found, current = {}, None
+    for line in output.splitlines():
+        header = re.match(r"^_{3,} (?:ERROR at \w+ of )?(\S+) _{3,}$", line)
+        if header:
+            current = header.group(1)
+            found[current] = []
+        elif current and line.startswith("E   ") and len(found[current]) < keep:
+            text = line[4:].strip()
+            if text:
+                found[current].append(text)
+    return {name: " ".join(lines) for name, lines in found.items()}
+
+
+class UnexpectedOutcome(AssertionError):
+    """A test did not end the way the notebook says it does."""
+
+
+class TestFolder:
+    """A temporary folder of test files with its own ``pytest.ini``, ``conftest.py`` and a
+    copy of the database (so tests never change the database the notebooks use)."""
+
+    __test__ = False  # not a test class, although its name starts with "Test"
+
+    def __init__(self):
+        self.path = Path(tempfile.mkdtemp(prefix="workbook-tests-"))
+        (self.path / "pytest.ini").write_text(PYTEST_INI)
+        (self.path / "conftest.py").write_text(CONFTEST)
+        self.data = self.path / "data"
+        self.data.mkdir()
+        for name in ("db.sqlite3", "secret_key"):
+            if (data_dir() / name).exists():
+                shutil.copy2(data_dir() / name, self.data / name)
+
+    def __str__(self):
+        return str(self.path)
+
+    def show(self, name: str) -> Code:
+        """A file of the folder, highlighted."""
+        language = "ini" if name.endswith(".ini") else "python"
+        return Code((self.path / name).read_text(), language=language)
+
+    def __format__(self, spec):
+        return format(str(self.path), spec)
+
+    def environment(self) -> dict:
+        env = {**os.environ, "WORKBOOK_DATA_DIR": str(self.data), "COLUMNS": "200",
+               "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), str(REPO_DIR)])}
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # a kernel may have set it; tests must not
+        return env
+
+    def run(self, *files: str, expect: dict | None = None, timeout: float = 60,
+            options: tuple = ()) -> PytestRun:
+        """``python -m pytest -q`` on ``files`` in a fresh process (all files if none given).
+
+        ``expect`` maps test names to the outcome the notebook promises (``"FAILED"``, or a
+        tuple of allowed outcomes); anything else raises, so a changed behaviour is noticed.
+        """
+        command = [sys.executable, "-m", "pytest", "-q", "-rA", "--tb=short", "--color=no",
+                   "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning", *options, *files]
+        started = time.monotonic()
+        try:
+            done = subprocess.run(command, cwd=self.path, env=self.environment(),
+                                  capture_output=True, text=True, timeout=timeout)
+            output, code = done.stdout + done.stderr, done.returncode
+        except subprocess.TimeoutExpired as expired:
+            output = (expired.stdout or b"").decode(errors="replace") if isinstance(expired.stdout, bytes) \
+                else (expired.stdout or "")
+            output += f"\n(pytest did not finish within {timeout} s and was stopped)"
+            code = -1
+        run = PytestRun(command, code, output, time.monotonic() - started, parse_outcomes(output))
+        for name, allowed in (expect or {}).items():
+            allowed = (allowed,) if isinstance(allowed, str) else tuple(allowed)
+            if run.outcome(name) not in allowed:
+                raise UnexpectedOutcome(f"{name}: expected {' or '.join(allowed)}, got "
+                                        f"{run.outcome(name)}. pytest said:\n{output[-3000:]}")
+        return run
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
