@@ -103,29 +103,31 @@ def _exercise_or_exit(key):
 
 
 def command_check(args) -> int:
+    from pathlib import Path
+
     from .board.client import report_outcome
-    from .checker import SYMBOLS, check_exercise
     from .django_env import prepare_database
-    from .exercises import load_exercises, record_outcome
+    from .exercises import files_hash, load_exercises, record_outcome
     from .paths import EXERCISES_DIR, SOLUTIONS_DIR
 
     exercises = [_exercise_or_exit(key) for key in args.ids] or load_exercises()
     prepare_database(stdout=io.StringIO())  # the checks log the demo users in
-    root = SOLUTIONS_DIR if args.solutions else EXERCISES_DIR
+    from .checker import check_exercise
+
+    root = SOLUTIONS_DIR if args.solutions else Path(args.root) if args.root else EXERCISES_DIR
     passed = 0
     for number, exercise in enumerate(exercises, start=1):
+        checked_hash = files_hash(exercise, root)  # before the check: a save during it is not "passed"
         outcome = check_exercise(exercise, root)
         passed += outcome.passed
         if not args.solutions:
-            record_outcome(exercise.id, outcome.status)
+            record_outcome(exercise, outcome.status, checked_hash)
             report_outcome(outcome)  # to the workshop board, if joined: background, never fails
         if args.json:
             print(outcome.to_json(), flush=True)
             continue
-        print(f"[{number}/{len(exercises)}] {SYMBOLS[outcome.status]} {exercise.id}: "
-              f"{outcome.status.upper()} — {outcome.summary} ({outcome.seconds:.1f} s)", flush=True)
-        if outcome.next_step:
-            print(f"      next: {outcome.next_step}", flush=True)
+        print(f"[{number}/{len(exercises)}] {outcome} ".replace(
+            f" — {outcome.summary}", f" — {outcome.summary} ({outcome.seconds:.1f} s)", 1).rstrip(), flush=True)
     if not args.json:
         print(f"{passed} of {len(exercises)} passed"
               + (" (solutions/)" if args.solutions else ""))
@@ -133,9 +135,13 @@ def command_check(args) -> int:
 
 
 def command_hint(args) -> int:
-    from .exercises import hint
+    from .exercises import HintLevelError, hint
 
-    print(hint(_exercise_or_exit(args.id), args.level))
+    try:
+        print(hint(_exercise_or_exit(args.id), args.level))
+    except HintLevelError as error:
+        print(f"workbook hint: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -147,19 +153,48 @@ def command_solution(args) -> int:
 
 
 def command_reset(args) -> int:
-    from .exercises import ResetImpossible, reset
+    from .exercises import ResetImpossible, list_backups, reset, restore_commands
 
     exercise = _exercise_or_exit(args.id)
+    if args.list_backups:
+        backups = list_backups(exercise)
+        if not backups:
+            print(f"{exercise.id} has no backups yet (reset makes one before it changes anything)")
+        for backup in backups:
+            print(f"{backup.name}:  " + " && ".join(restore_commands(exercise, backup)))
+        return 0
     try:
-        restored = reset(exercise)
+        result = reset(exercise)
     except ResetImpossible as error:
         print(f"workbook reset: {error}", file=sys.stderr)
         return 1
-    for path in restored:
+    for path in result.restored:
         print(f"restored {path.relative_to(REPO_DIR)} as shipped")
-    if not restored:
+    if result.backup is not None:
+        print(f"your version is kept in {result.backup}")
+        print("to get it back: " + " && ".join(restore_commands(exercise, result.backup)))
+        print(f"(all backups: python -m workbook reset {exercise.id} --list-backups)")
+    if not result.restored:
         print(f"{exercise.id} is already as shipped")
     return 0
+
+
+def command_progress(args) -> int:
+    from .progress import progress_text
+
+    print(progress_text())
+    return 0
+
+
+def command_watch(args) -> int:
+    from pathlib import Path
+
+    from .paths import EXERCISES_DIR
+    from .watch import watch
+
+    if args.id:
+        _exercise_or_exit(args.id)
+    return watch(args.id, Path(args.root) if args.root else EXERCISES_DIR, poll=args.poll)
 
 
 def command_list(args) -> int:
@@ -212,7 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m workbook",
         description="Channels Workbook: notebooks, servers and checks for learning WebSockets in Django.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # No command at all shows the learner's progress (like rustlings).
+    commands = parser.add_subparsers(dest="command", required=False, metavar="COMMAND")
+    parser.set_defaults(handler=command_progress)
 
     lab = commands.add_parser("lab", help="open the workbook in JupyterLab (other options go to jupyter lab)")
     lab.set_defaults(handler=command_lab, passes_on="jupyter lab (e.g. --no-browser --port 8899)")
@@ -236,11 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("ids", nargs="*", metavar="ID")
     check.add_argument("--solutions", action="store_true", help="check solutions/ instead")
     check.add_argument("--json", action="store_true", help="one JSON outcome per line")
+    check.add_argument("--root", help=argparse.SUPPRESS)  # another exercises folder (tests, watch)
     check.set_defaults(handler=command_check)
 
     hint = commands.add_parser("hint", help="a hint for an exercise")
     hint.add_argument("id")
-    hint.add_argument("--level", type=int, default=1, help="1 is gentle, higher says more")
+    hint.add_argument("--level", type=int, default=1, help="1 is gentle, higher says more (see the count it prints)")
     hint.set_defaults(handler=command_hint)
 
     solution = commands.add_parser("solution", help="show an exercise's solution")
@@ -249,7 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     reset = commands.add_parser("reset", help="put an exercise's files back as shipped")
     reset.add_argument("id")
+    reset.add_argument("--list-backups", action="store_true",
+                       help="list the copies earlier resets kept, with the command to restore each")
     reset.set_defaults(handler=command_reset)
+
+    progress = commands.add_parser("progress", help="where you stand: passed exercises and the next one "
+                                   "(also what plain `python -m workbook` shows)")
+    progress.set_defaults(handler=command_progress)
+
+    watch = commands.add_parser("watch", help="re-check an exercise each time you save it, then move on")
+    watch.add_argument("id", nargs="?", help="the exercise to start with (default: the next not passed)")
+    watch.add_argument("--poll", action="store_true", help="poll the file instead of waiting for file events")
+    watch.add_argument("--root", help=argparse.SUPPRESS)
+    watch.set_defaults(handler=command_watch)
 
     bench = commands.add_parser("bench", help="measure start-up, echo and fan-out against baselines")
     bench.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, not figures")

@@ -5,7 +5,9 @@
 """
 import hashlib
 import json
+import shutil
 import subprocess
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,36 +75,63 @@ def find_exercise(key: str) -> Exercise:
     raise UnknownExercise(f"no exercise {key!r}; the exercises are: {known}")
 
 
-# --- Progress: the last outcome of each exercise, for `list` ------------------------------
+# --- Progress: the last outcome of each exercise, with the file contents it was earned on ---
+CHANGED = "changed since last check"
+NOT_CHECKED = "attempted, not checked"
+
+
 def _progress_file() -> Path:
     return data_dir() / "progress.json"
 
 
+def files_hash(exercise: Exercise, root: Path = EXERCISES_DIR) -> str:
+    """One hash over all of an exercise's files: a status belongs to exactly these contents."""
+    return hashlib.sha256("".join(content_hash(root / name) for name in exercise.files).encode()).hexdigest()
+
+
 def recorded_progress() -> dict:
+    """exercise id -> {"status": ..., "sha256": hash of the files when it was checked}."""
     try:
-        return json.loads(_progress_file().read_text())
+        progress = json.loads(_progress_file().read_text())
     except (FileNotFoundError, ValueError):
         return {}
+    return {key: value for key, value in progress.items() if isinstance(value, dict)}
 
 
-def record_outcome(exercise_id: str, status: str) -> None:
+def record_outcome(exercise: Exercise, status: str, sha256: str) -> None:
+    """Remember ``status`` for the files whose ``files_hash`` (taken *before* the check) is ``sha256``."""
     progress = recorded_progress()
-    progress[exercise_id] = status
+    progress[exercise.id] = {"status": str(status), "sha256": sha256}
     _progress_file().parent.mkdir(parents=True, exist_ok=True)
-    _progress_file().write_text(json.dumps(progress, indent=2))
+    temporary = _progress_file().with_suffix(".tmp")
+    temporary.write_text(json.dumps(progress, indent=2))
+    temporary.replace(_progress_file())  # never a half-written file, even if two checks race
 
 
-def status_of(exercise: Exercise) -> str:
-    if not exercise.attempted():
+def status_of(exercise: Exercise, root: Path = EXERCISES_DIR) -> str:
+    """The last check's status, but only while the files are what that check saw."""
+    if not exercise.attempted(root):
         return "not attempted"
-    return recorded_progress().get(exercise.id, "attempted, not checked")
+    recorded = recorded_progress().get(exercise.id)
+    if recorded is None:
+        return NOT_CHECKED
+    if recorded.get("sha256") != files_hash(exercise, root):
+        return CHANGED
+    return recorded["status"]
 
 
 # --- Hints, solutions, resets -------------------------------------------------------------
+class HintLevelError(ValueError):
+    pass
+
+
 def hint(exercise: Exercise, level: int = 1) -> str:
-    level = max(1, min(level, len(exercise.hints)))
-    more = (f"\n(hint {level} of {len(exercise.hints)}; the next level, {level + 1}, says more)"
-            if level < len(exercise.hints) else f"\n(last hint; docs: {exercise.docs})")
+    count = len(exercise.hints)
+    if not 1 <= level <= count:
+        raise HintLevelError(f"{exercise.id} has hints at levels {', '.join(map(str, range(1, count + 1)))}; "
+                             f"there is no level {level}")
+    more = (f"\n(hint {level} of {count}; the next level, {level + 1}, says more)"
+            if level < count else f"\n(last hint; docs: {exercise.docs})")
     return f"Hint {level} for {exercise.id}: {exercise.hints[level - 1]}{more}"
 
 
@@ -117,15 +146,48 @@ class ResetImpossible(RuntimeError):
     pass
 
 
-def reset(exercise: Exercise) -> list[Path]:
-    """Put the exercise's files back as shipped, found by hash in the git history."""
-    restored = []
-    for name, path in zip(exercise.files, exercise.exercise_paths()):
-        if path.exists() and content_hash(path) == exercise.shipped_sha256[name]:
-            continue
-        path.write_bytes(_shipped_version(path, exercise.shipped_sha256[name]))
-        restored.append(path)
-    return restored
+def backups_dir(exercise: Exercise) -> Path:
+    return data_dir() / "backups" / exercise.id
+
+
+@dataclass
+class ResetResult:
+    restored: list  # paths put back as shipped
+    backup: Path | None  # the folder holding the learner's files as they were, if any changed
+
+
+def reset(exercise: Exercise) -> ResetResult:
+    """Put the exercise's files back as shipped, found by hash in the git history.
+
+    The learner's files are copied to a dated backup folder first: a reset never loses work.
+    """
+    changed = [(name, path) for name, path in zip(exercise.files, exercise.exercise_paths())
+               if not (path.exists() and content_hash(path) == exercise.shipped_sha256[name])]
+    shipped = {name: _shipped_version(path, exercise.shipped_sha256[name]) for name, path in changed}
+    backup = None
+    if any(path.exists() for _, path in changed):
+        backup = backups_dir(exercise) / time.strftime("%Y%m%d-%H%M%S")
+        while backup.exists():  # two resets within a second
+            backup = backup.with_name(backup.name + "-1")
+        for name, path in changed:
+            if path.exists():
+                (backup / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, backup / name)
+    for name, path in changed:
+        path.write_bytes(shipped[name])
+    return ResetResult([path for _, path in changed], backup)
+
+
+def list_backups(exercise: Exercise) -> list[Path]:
+    """The exercise's backup folders, newest first."""
+    folder = backups_dir(exercise)
+    return sorted((entry for entry in folder.iterdir() if entry.is_dir()), reverse=True) if folder.exists() else []
+
+
+def restore_commands(exercise: Exercise, backup: Path) -> list[str]:
+    """The shell commands that put a backup back in place."""
+    return [f"cp {backup / name} {(EXERCISES_DIR / name).relative_to(REPO_DIR)}"
+            for name in exercise.files if (backup / name).exists()]
 
 
 def _shipped_version(path: Path, wanted_hash: str) -> bytes:

@@ -195,59 +195,55 @@ def environment_report() -> None:
 
 
 # --- Exercises: check(), hint(), solution() in the style of Kaggle's learntools ---------
-_STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "not attempted": "#6e7781",
-                   "error": "#9a6700"}
+def check(exercise_id: str):
+    """Check an exercise in a fresh process (so your latest edits count) and show the outcome.
 
-
-class OutcomeView:
-    """One check's outcome: coloured in JupyterLab, plain text elsewhere."""
-
-    def __init__(self, status, symbol, exercise_id, summary, next_step):
-        self.status, self.symbol, self.exercise_id = status, symbol, exercise_id
-        self.summary, self.next_step = summary, next_step
-
-    def __repr__(self):
-        text = f"{self.symbol} {self.exercise_id}: {self.status.upper()} — {self.summary}"
-        return text + (f"\n  next: {self.next_step}" if self.next_step else "")
-
-    def _repr_html_(self):
-        colour = _STATUS_COLOURS[self.status]
-        return (
-            f"<div style='border-left:6px solid {colour};padding:4px 10px'>"
-            f"<b style='color:{colour}'>{self.symbol} {html.escape(self.exercise_id)}: "
-            f"{self.status.upper()}</b><br>{html.escape(self.summary)}"
-            + (f"<br><i>next: {html.escape(self.next_step)}</i>" if self.next_step else "")
-            + "</div>"
-        )
-
-
-def check(exercise_id: str) -> OutcomeView:
-    """Check an exercise in a fresh process (so your latest edits count) and show the outcome."""
+    The result is an ``Outcome``: it shows itself in colour here, and prints as text.
+    """
     import json
     import subprocess
 
-    from .checker import SYMBOLS
+    from .checker.outcome import ERROR, Outcome
     from .paths import REPO_DIR
 
     try:
         result = subprocess.run([sys.executable, "-m", "workbook", "check", exercise_id, "--json"],
                                 cwd=REPO_DIR, capture_output=True, text=True, timeout=90)
     except subprocess.TimeoutExpired:
-        return OutcomeView("error", "⚠", exercise_id, "the check did not finish in 90 s",
-                           "look for a loop without await in your code")
+        return Outcome(exercise_id, ERROR, "the check did not finish in 90 s",
+                       "look for a loop without await in your code")
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if not lines:
         problem = (result.stderr.strip().splitlines() or ["the checker printed nothing"])[-1]
-        return OutcomeView("error", "⚠", exercise_id, problem, "")
-    outcome = json.loads(lines[-1])
-    return OutcomeView(outcome["status"], SYMBOLS[outcome["status"]], exercise_id,
-                       outcome["summary"], outcome["next_step"])
+        return Outcome(exercise_id, ERROR, problem, "run python -m workbook check in a terminal to see more")
+    try:
+        return Outcome.from_json(lines[-1])
+    except (TypeError, ValueError, json.JSONDecodeError) as error:
+        return Outcome(exercise_id, ERROR, f"the checker's answer could not be read: {error}", "")
+
+
+def progress() -> HTML:
+    """Where you stand: a bar, n of N passed, each exercise's status and the next one to do."""
+    from .progress import bar, next_row, next_step, progress_rows
+
+    rows = progress_rows()
+    upcoming = next_row(rows)
+    done = sum(row.passed for row in rows)
+    cells = [("→" if row is upcoming else "", row.exercise.number, row.exercise.id, row.status,
+              row.exercise.title) for row in rows]
+    heading = (f"<p><progress value='{done}' max='{len(rows)}'></progress> "
+               f"<b>{html.escape(bar(done, len(rows)).split('] ')[1])}</b></p>")
+    steps = html.escape(next_step(upcoming)).replace("\n", "<br>")
+    return HTML(heading + table(cells, ["", "#", "exercise", "status", "title"]).data + f"<p>{steps}</p>")
 
 
 def hint(exercise_id: str, level: int = 1) -> None:
-    from .exercises import find_exercise, hint as hint_text
+    from .exercises import HintLevelError, find_exercise, hint as hint_text
 
-    print(hint_text(find_exercise(exercise_id), level))
+    try:
+        print(hint_text(find_exercise(exercise_id), level))
+    except HintLevelError as error:
+        print(error)
 
 
 def solution(exercise_id: str) -> Code:
@@ -270,4 +266,5 @@ def serve_exercise(exercise_id: str, solutions: bool = False) -> Server:
         env={"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.consumer},
         wait_for_handshake=False))
     print(f"Started your {exercise.consumer} from {learner_file.name} at {server.ws_url}")
+    print(f"  if your code raises, its traceback is in the server log: {server.log_path}")
     return server

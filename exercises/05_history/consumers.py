@@ -12,15 +12,14 @@ broadcasting are done for you. Add a history kept in the database
 Check it:  python -m workbook check history
 """
 import json
-import re
 
 from channels.db import database_sync_to_async
 from websocket_app.auth import authenticate_token, token_from_query_string
 from websocket_app.consumers.base import MessageConsumer
+from websocket_app.protocol import BAD_ROOM, ROOM_NAME_PATTERN, UNAUTHENTICATED
 from websocket_app.models import ChatMessage  # noqa: F401  (you will need it)
 
 HISTORY_LENGTH = 10
-ROOM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 
 
 class HistoryChatConsumer(MessageConsumer):
@@ -31,8 +30,8 @@ class HistoryChatConsumer(MessageConsumer):
         self.user = result.user
         await self.accept()
         self.room = self.scope["url_route"]["kwargs"].get("room_name", "global_chat")
-        if result.problem or not ROOM_NAME.match(self.room):
-            await self.close(code=4401 if result.problem else 4400)
+        if result.problem or not ROOM_NAME_PATTERN.match(self.room):
+            await self.close(code=UNAUTHENTICATED if result.problem else BAD_ROOM)
             return
         self.group_name = f"chat_{self.room}"
         await self.channel_layer.group_add(self.group_name, self.channel_name)

@@ -18,8 +18,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from websocket_app.consumers.base import MessageConsumer
-
-UNAUTHENTICATED = 4401
+from websocket_app.protocol import UNAUTHENTICATED  # 4401: every close code lives in protocol.py
 
 
 class TokenEchoConsumer(MessageConsumer):

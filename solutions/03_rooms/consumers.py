@@ -2,7 +2,7 @@
 
 Clients connect to ws/chat/<room>/?token=<access token> (authentication is done for you).
 
-- The room name must match ROOM_NAME; otherwise send an error frame
+- The room name must match ROOM_NAME_PATTERN; otherwise send an error frame
   {"error": "bad_room", ...} and close with code 4400.
 - On joining, everyone in the room (the newcomer too) gets {"message": "👋 <username> joined the chat"}.
 - Each {"message": m} reaches everyone in the room as {"message": "<username>: <m>"};
@@ -13,14 +13,11 @@ Clients connect to ws/chat/<room>/?token=<access token> (authentication is done 
 Check it:  python -m workbook check rooms
 """
 import json
-import re
 
 from websocket_app.auth import authenticate_token, token_from_query_string
 from websocket_app.consumers.base import MessageConsumer
-
-ROOM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
-UNAUTHENTICATED = 4401
-BAD_ROOM = 4400
+# The close codes (4400, 4401) and the room-name pattern live in one place: protocol.py.
+from websocket_app.protocol import BAD_ROOM, ROOM_NAME_PATTERN, UNAUTHENTICATED
 
 
 class RoomChatConsumer(MessageConsumer):
@@ -34,7 +31,7 @@ class RoomChatConsumer(MessageConsumer):
             await self.close(code=UNAUTHENTICATED)
             return
         room = self.scope["url_route"]["kwargs"].get("room_name", "global_chat")
-        if not ROOM_NAME.match(room):
+        if not ROOM_NAME_PATTERN.match(room):
             await self.send(text_data=json.dumps({"error": "bad_room", "detail": "use letters, digits, - and _"}))
             await self.close(code=BAD_ROOM)
             return

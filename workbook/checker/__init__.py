@@ -8,10 +8,17 @@ import threading
 import time
 from pathlib import Path
 
+from ..django_env import setup_django
 from ..exercises import Exercise
-from ..paths import EXERCISES_DIR, REPO_DIR, SOLUTIONS_DIR
-from .checks import CHECKS, Context, make_tokens
-from .outcome import ERROR, FAILED, NOT_ATTEMPTED, PASSED, SYMBOLS, LearnerCodeError, Outcome, Unmet
+from ..paths import EXERCISES_DIR, SOLUTIONS_DIR
+
+setup_django()  # the checks import the tutorial project (its protocol, models, consumers)
+
+from .checks import CHECKS, Context, make_tokens  # noqa: E402
+from .outcome import (  # noqa: E402
+    ERROR, FAILED, NOT_ATTEMPTED, PASSED, SYMBOLS, LearnerCodeError, Outcome, Status, Unmet,
+)
+from .tracebacks import learner_traceback, shown_path  # noqa: E402
 
 CHECK_TIMEOUT = 30.0  # for a whole check; one normally takes about a second
 GRACE_SECONDS = 2.0  # beyond CHECK_TIMEOUT, before a check that blocks its loop is given up
@@ -20,7 +27,7 @@ GRACE_SECONDS = 2.0  # beyond CHECK_TIMEOUT, before a check that blocks its loop
 class CheckHung(Exception):
     """The learner's code blocked the event loop (it never awaited)."""
 
-__all__ = ["check_exercise", "Outcome", "PASSED", "FAILED", "NOT_ATTEMPTED", "ERROR", "SYMBOLS"]
+__all__ = ["check_exercise", "Outcome", "Status", "PASSED", "FAILED", "NOT_ATTEMPTED", "ERROR", "SYMBOLS"]
 
 
 def check_exercise(exercise: Exercise, root: Path = EXERCISES_DIR) -> Outcome:
@@ -37,10 +44,7 @@ def check_exercise(exercise: Exercise, root: Path = EXERCISES_DIR) -> Outcome:
 
 
 def _shown(path: Path) -> str:
-    try:
-        return path.relative_to(REPO_DIR).as_posix()
-    except ValueError:
-        return str(path)
+    return shown_path(path)
 
 
 def _run(exercise: Exercise, learner_file: Path) -> Outcome:
@@ -52,7 +56,8 @@ def _run(exercise: Exercise, learner_file: Path) -> Outcome:
     except Unmet as unmet:
         return Outcome(exercise.id, FAILED, str(unmet), f"fix {_shown(learner_file)}; stuck? {hint}")
     except LearnerCodeError as error:
-        return Outcome(exercise.id, ERROR, str(error), f"fix the error in {_shown(learner_file)}")
+        return Outcome(exercise.id, ERROR, str(error), f"fix the error in {_shown(learner_file)}; "
+                       f"stuck? {hint}", details=error.details, log=error.log)
     except TimeoutError:
         return Outcome(exercise.id, ERROR, f"the check did not finish in {CHECK_TIMEOUT:.0f} s: "
                        "your code awaits something that never comes",
@@ -64,7 +69,20 @@ def _run(exercise: Exercise, learner_file: Path) -> Outcome:
     except ServerStartError as error:
         return Outcome(exercise.id, ERROR, "daphne could not start your consumer: "
                        + str(error).splitlines()[-1], f"read the server log above; {hint}")
+    except Exception as error:  # anything else: whose is it? The traceback says.
+        return _unexpected(exercise, learner_file, error)
     return Outcome(exercise.id, PASSED, "all expectations met")
+
+
+def _unexpected(exercise: Exercise, learner_file: Path, error: Exception) -> Outcome:
+    """An exception no step caught: the learner's if it passed through their file, else ours."""
+    frames, where = learner_traceback(error, learner_file)
+    if frames:
+        return Outcome(exercise.id, ERROR, f"your code raised {type(error).__name__}: {error}{where}",
+                       f"fix the error in {_shown(learner_file)}", details=frames)
+    return Outcome(exercise.id, ERROR, f"the checker itself failed ({type(error).__name__}: {error}); "
+                   "this is a bug in the workbook, not in your code",
+                   "please report it, with this line; meanwhile try serve_exercise() by hand")
 
 
 async def _check(exercise: Exercise, learner_file: Path) -> None:

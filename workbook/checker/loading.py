@@ -31,10 +31,56 @@ def learner_attribute(module, name: str, path: Path):
 
 
 def exercise_routes(consumer) -> list:
-    """The routes a learner's chat-like consumer is served at: ws/chat/ and ws/chat/<room>/."""
+    """The routes a learner's chat-like consumer is served at: ws/chat/ and ws/chat/<room>/.
+
+    Each is a ``checked_application``: what daphne could not send fails at the learner's line."""
     from django.urls import re_path
 
     return [
-        re_path(r"^ws/chat/$", consumer.as_asgi()),
-        re_path(r"^ws/chat/(?P<room_name>[^/]+)/$", consumer.as_asgi()),
+        re_path(r"^ws/chat/$", checked_application(consumer.as_asgi())),
+        re_path(r"^ws/chat/(?P<room_name>[^/]+)/$", checked_application(consumer.as_asgi())),
     ]
+
+
+def _problem_with(message: dict, accepted: bool) -> str | None:
+    """Why daphne could not send ``message``, in the learner's words; None when it can."""
+    kind = message.get("type")
+    if kind == "websocket.send":
+        text, data = message.get("text"), message.get("bytes")
+        if text is not None and not isinstance(text, str):
+            return (f"send(text_data=...) got a {type(text).__name__}, not a str: "
+                    f"text frames carry text, so send json.dumps(...) of it")
+        if data is not None and not isinstance(data, (bytes, bytearray)):
+            return f"send(bytes_data=...) got a {type(data).__name__}, not bytes"
+        if not accepted:
+            return "send() before accept(): a socket can only carry frames once it is accepted"
+    if kind == "websocket.close":
+        code = message.get("code")
+        if code is not None and (type(code) is not int or not (code == 1000 or 3000 <= code <= 4999)):
+            return (f"close(code={code!r}): daphne can only send close code 1000 or 3000-4999 "
+                    f"(the others are reserved for the protocol itself)")
+    return None
+
+
+def checked_application(application):
+    """``application`` with every message it sends checked as daphne would, *at the send*.
+
+    An impossible frame (a dict as text, a reserved close code) then raises inside
+    the learner's own ``send()``/``close()`` call, so the traceback points at their line,
+    instead of failing later, far away, in the server or the checker.
+    """
+
+    async def checked(scope, receive, send):
+        accepted = False
+
+        async def checked_send(message):
+            nonlocal accepted
+            problem = _problem_with(message, accepted)
+            if problem:  # a plain built-in error: the learner's traceback should name nothing of ours
+                raise (ValueError if message.get("type") == "websocket.close" else TypeError)(problem)
+            accepted = accepted or message.get("type") == "websocket.accept"
+            await send(message)
+
+        return await application(scope, receive, checked_send)
+
+    return checked

@@ -1,27 +1,89 @@
-"""What a check can end in: four outcomes that look different, each with a next step."""
-import json
-import traceback
-from dataclasses import asdict, dataclass
-from pathlib import Path
+"""What a check can end in: four kinds of outcome, each with a next step.
 
-PASSED, FAILED, NOT_ATTEMPTED, ERROR = "passed", "failed", "not attempted", "error"
-SYMBOLS = {PASSED: "✔", FAILED: "✘", NOT_ATTEMPTED: "○", ERROR: "⚠"}
+One ``Outcome`` type prints itself in a terminal (``str``), renders itself in a
+notebook (``_repr_html_``) and travels between processes as JSON.
+"""
+import html
+import json
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+from .tracebacks import learner_traceback
+
+
+class Status(str, Enum):
+    """The kinds of outcome. A ``str`` enum: ``Status.PASSED == "passed"`` and JSON stays plain."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"
+    ERROR = "error"
+
+    def __str__(self):
+        return self.value
+
+    @property
+    def symbol(self) -> str:
+        return {"passed": "✔", "failed": "✘", "not attempted": "○", "error": "⚠"}[self.value]
+
+    @property
+    def colour(self) -> str:
+        return {"passed": "#1a7f37", "failed": "#cf222e", "not attempted": "#6e7781",
+                "error": "#9a6700"}[self.value]
+
+
+PASSED, FAILED, NOT_ATTEMPTED, ERROR = Status.PASSED, Status.FAILED, Status.NOT_ATTEMPTED, Status.ERROR
+SYMBOLS = {status: status.symbol for status in Status}  # also usable with the plain strings
 
 
 @dataclass
 class Outcome:
     exercise_id: str
-    status: str  # one of PASSED, FAILED, NOT_ATTEMPTED, ERROR
+    status: Status
     summary: str  # one line: what happened
     next_step: str = ""
     seconds: float = 0.0
+    details: list[str] = field(default_factory=list)  # e.g. your traceback, your frames only
+    log: str = ""  # the server log that holds the full story, when a server was involved
+
+    def __post_init__(self):
+        self.status = Status(self.status)
 
     @property
     def passed(self) -> bool:
         return self.status == PASSED
 
+    def headline(self) -> str:
+        return f"{self.status.symbol} {self.exercise_id}: {self.status.value.upper()} — {self.summary}"
+
+    def __str__(self):
+        lines = [self.headline()]
+        lines += [f"      {line}" for line in self.details]
+        if self.log:
+            lines.append(f"      server log: {self.log}")
+        if self.next_step:
+            lines.append(f"      next: {self.next_step}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        colour = self.status.colour
+        parts = [f"<div style='border-left:6px solid {colour};padding:4px 10px'>",
+                 f"<b style='color:{colour}'>{self.status.symbol} {html.escape(self.exercise_id)}: "
+                 f"{self.status.value.upper()}</b><br>{html.escape(self.summary)}"]
+        if self.details:
+            parts.append("<pre style='margin:4px 0'>" + html.escape("\n".join(self.details)) + "</pre>")
+        if self.log:
+            parts.append(f"<br><small>server log: {html.escape(self.log)}</small>")
+        if self.next_step:
+            parts.append(f"<br><i>next: {html.escape(self.next_step)}</i>")
+        return "".join(parts) + "</div>"
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Outcome":
+        return cls(**json.loads(text))
 
 
 class Unmet(Exception):
@@ -34,20 +96,25 @@ class Unmet(Exception):
 
 
 class LearnerCodeError(Exception):
-    """The learner's code raised (or would not import): an *error* outcome."""
+    """The learner's code raised (or would not import): an *error* outcome.
+
+    ``details`` is the learner's part of the traceback; ``log`` names the server log
+    it was read from, when the code ran in daphne.
+    """
+
+    def __init__(self, message: str, details: list[str] | None = None, log: str = ""):
+        super().__init__(message)
+        self.details = details or []
+        self.log = log
 
     @classmethod
-    def from_exception(cls, error: BaseException, learner_file: Path, doing: str = ""):
-        where = ""
-        for frame in reversed(traceback.extract_tb(error.__traceback__)):
-            if Path(frame.filename).resolve() == learner_file.resolve():
-                where = f" ({learner_file.name}, line {frame.lineno}, in {frame.name})"
-                break
-        if isinstance(error, SyntaxError) and error.lineno:
-            where = f" ({learner_file.name}, line {error.lineno})"
+    def from_exception(cls, error: BaseException, learner_file, doing: str = ""):
+        frames, where = learner_traceback(error, learner_file)
         message = str(error).splitlines()[0] if str(error) else ""
+        if isinstance(error, KeyError) and error.args:
+            message = repr(error.args[0])
         return cls(f"your code raised {type(error).__name__}: {message}{where}"
-                   + (f" while {doing}" if doing else ""))
+                   + (f" while {doing}" if doing else ""), frames)
 
 
 def describe(frame) -> str:
