@@ -221,6 +221,10 @@ def command_list(args) -> int:
 def command_bench(args) -> int:
     from pathlib import Path
 
+    if args.board:
+        from .bench.board import command_bench_board
+
+        return command_bench_board(args)
     from .bench import report
     from .django_env import prepare_database
 
@@ -306,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-notebooks", action="store_true", help="skip timing the notebooks")
     bench.add_argument("--output", default=str(REPO_DIR / "benchmarks" / "results.json"))
     bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
+    bench.add_argument("--board", action="store_true", help="only the workshop board: 100 attendees reporting")
     bench.set_defaults(handler=command_bench)
 
     listing = commands.add_parser("list", help="the exercises, their files and status")

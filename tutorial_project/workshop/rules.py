@@ -21,8 +21,8 @@ MAX_CHECK_SECONDS = 3600.0
 #: Someone is stuck on an exercise after this many failures in a row, or failing it this long.
 STUCK_AFTER_FAILURES = 3
 STUCK_AFTER_SECONDS = 5 * 60
-#: Join attempts per client address (wrong codes included): a burst, then this many per second.
-JOIN_BURST, JOIN_PER_SECOND = 20, 1.0
+#: Wrong workshop codes one client address may try per minute.
+FAILED_JOINS_PER_MINUTE = 20
 
 
 def new_code() -> str:

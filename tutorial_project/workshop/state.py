@@ -10,6 +10,7 @@ from .models import Attendee, Outcome, Workshop
 from .rules import STUCK_AFTER_FAILURES, STUCK_AFTER_SECONDS
 
 FAILING = ("failed", "error")
+RECENT_OUTCOMES = 20  # enough to count failures in a row up to "stuck", and beyond
 
 
 def exercise_ids() -> list:
@@ -67,6 +68,5 @@ def record(attendee: Attendee, report: dict) -> dict | None:
             Outcome.objects.create(attendee=attendee, **report)
     except IntegrityError:  # the same report id again: its first delivery was not acknowledged
         return None
-    outcomes = list(Outcome.objects.filter(attendee=attendee, exercise=report["exercise"])
-                    .order_by("at", "id"))
-    return cell_of(outcomes)
+    recent = Outcome.objects.filter(attendee=attendee, exercise=report["exercise"]).order_by("-at", "-id")
+    return cell_of(list(reversed(recent[:RECENT_OUTCOMES])))
