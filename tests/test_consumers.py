@@ -39,6 +39,8 @@ async def test_bad_frames_get_an_error_and_the_socket_stays_open(stage, tokens):
     comm = await connected(stage, path)
     await comm.receive_json_from()  # greeting / join notice
     for frame, code in BAD_FRAMES:
+        if stage == "jwt" and frame == "not json":
+            continue  # plain text is a message at the jwt stage (tests/test_live.py)
         await comm.send_to(text_data=frame)
         assert (await comm.receive_json_from())["error"] == code
     await comm.send_to(bytes_data=b"\x00")

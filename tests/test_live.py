@@ -152,7 +152,7 @@ async def test_closing_before_accept_is_a_403_for_real_clients():
     """Why the consumers accept first: the seed's close-before-accept hides its code."""
     from workbook.server import start_server
 
-    with start_server("echo", application="websocket_project.seed_refusal_asgi:application",
+    with start_server("echo", application="websocket_project.close_before_accept_asgi:application",
                       wait_for_handshake=False) as server:
         with pytest.raises(HandshakeRefused) as refused:
             await Client.connect(server)
@@ -161,7 +161,7 @@ async def test_closing_before_accept_is_a_403_for_real_clients():
 
 async def test_the_communicator_reports_the_code_a_real_client_never_sees():
     from channels.testing import WebsocketCommunicator
-    from websocket_project.seed_refusal_asgi import websocket_application
+    from websocket_project.close_before_accept_asgi import websocket_application
 
     from helpers import ORIGIN_HEADERS
 

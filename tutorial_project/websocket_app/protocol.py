@@ -2,7 +2,7 @@
 
 Every frame the server sends is a JSON object:
 
-- ``{"message": "..."}`` — what the seed's consumers send;
+- ``{"message": "..."}`` — what the classic first version of each consumer sends;
 - ``{"error": "<code>", "detail": "<what to do>"}`` — a frame the server could not
   use. The connection stays open: one bad frame never costs the conversation;
 - ``{"event": "reauthenticated", "expires_at": <exp>}`` — the answer to a client's
@@ -63,8 +63,11 @@ RATE_LIMIT_PER_SECOND = 10
 RATE_LIMIT_BURST = 20
 FLOOD_CLOSE_AFTER = 40
 
-#: Room names: letters, digits, ``-`` and ``_`` (channel layer group names are ASCII).
+#: Room names: 1-50 letters, digits, ``-`` or ``_``. This is the app's own rule, stricter than
+#: Channels' (group names may also contain ``.`` and be up to 99 characters long): short,
+#: plain names are easy to type, to show and to put in a URL.
 ROOM_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+ROOM_NAME_RULE = "room names use 1-50 letters, digits, '-' or '_'"
 DEFAULT_ROOM = "global_chat"
 
 
@@ -119,12 +122,28 @@ def message_of(data: dict) -> str:
     message = data["message"]
     if not isinstance(message, str):
         raise BadFrame("message_not_a_string", '"message" must be a string')
+    return checked_text(message)
+
+
+def checked_text(message: str) -> str:
+    """``message`` if it is short enough and valid text, else ``BadFrame``."""
     if len(message) > MAX_MESSAGE_CHARS:
         raise BadFrame("message_too_long", f"messages are limited to {MAX_MESSAGE_CHARS} characters")
     if not _is_valid_unicode(message):
         # A lone surrogate ("\ud800") is valid JSON but cannot be encoded as UTF-8.
         raise BadFrame("invalid_text", "the message contains invalid Unicode")
     return message
+
+
+def looks_like_json(text: str) -> bool:
+    """Whether ``text`` parses as JSON at all (the jwt stage answers other text in plain text)."""
+    if len(text) > MAX_FRAME_CHARS:
+        return True  # too large to parse: let decode_frame refuse it
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _is_valid_unicode(text: str) -> bool:

@@ -1,19 +1,13 @@
 """Websocket routes (HTTP routes are in urls.py).
 
-Every stage answers at the seed's route ``ws/chat/``, so the same test page works
-at every stage; which consumer answers is chosen when the server starts
-(``WORKBOOK_STAGE``). The chat stage also serves rooms: ``ws/chat/<room>/``.
+Every stage answers at ``ws/chat/``, so the same test page works at every stage;
+which consumer answers is chosen when the server starts (``WORKBOOK_STAGE``).
+The chat stage also serves rooms: ``ws/chat/<room>/``.
 """
 from django.conf import settings
 from django.urls import re_path
 
-from .consumers import AuthenticatedEchoConsumer, ChatConsumer, EchoConsumer
-
-STAGE_CONSUMERS = {
-    "echo": EchoConsumer,
-    "jwt": AuthenticatedEchoConsumer,
-    "chat": ChatConsumer,
-}
+from .consumers.served import STAGE_CONSUMERS
 
 
 def websocket_urlpatterns_for(stage: str) -> list:

@@ -1,9 +1,10 @@
-"""The seed's way of refusing a socket, kept to show why the workbook does it differently.
+"""The classic first version's way of refusing a socket, kept to show why the workbook
+does it differently.
 
-The seed's chat consumer calls ``close(code=1008)`` *before* ``accept()``. In
-daphne that becomes a plain HTTP 403 to the handshake: a real client never sees
-1008, although ``WebsocketCommunicator`` reports it. Run with
-``start_server(..., application="websocket_project.seed_refusal_asgi:application",
+The classic chat consumer calls ``close(code=1008)`` *before* ``accept()``. In daphne
+that becomes a plain HTTP 403 to the handshake: a real client never sees 1008,
+although ``WebsocketCommunicator`` reports it. Run with
+``start_server(..., application="websocket_project.close_before_accept_asgi:application",
 wait_for_handshake=False)``.
 """
 import os
@@ -19,12 +20,12 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import re_path  # noqa: E402
 
 
-class SeedRefusingConsumer(AsyncWebsocketConsumer):
+class ClosesBeforeAcceptConsumer(AsyncWebsocketConsumer):
     async def connect(self):
-        await self.close(code=1008)  # as in the seed: refused before accept()
+        await self.close(code=1008)  # as the classic version did: refused before accept()
 
 
 websocket_application = AllowedHostsOriginValidator(
-    URLRouter([re_path(r"^ws/chat/$", SeedRefusingConsumer.as_asgi())])
+    URLRouter([re_path(r"^ws/chat/$", ClosesBeforeAcceptConsumer.as_asgi())])
 )
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
