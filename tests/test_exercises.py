@@ -1,5 +1,7 @@
 """Authoring lint for exercises/ and solutions/, and the exercise commands of the CLI."""
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +115,213 @@ def test_reset_restores_the_shipped_file(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "restored exercises/05_history/consumers.py" in result.stdout
     assert content_hash(edited) == exercise.shipped_sha256[exercise.files[0]]
+
+
+# --- Progress, status bound to file contents, hints, resets, watch ------------------------
+def learner_folder(tmp_path: Path) -> Path:
+    """A copy of exercises/ as shipped, for commands run with --root (the real one stays untouched)."""
+    root = tmp_path / "exercises"
+    shutil.copytree(EXERCISES_DIR, root, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def isolated_command(tmp_path: Path, *args, timeout: float = 120):
+    env = {**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data")}
+    return subprocess.run([sys.executable, "-m", "workbook", *args], cwd=REPO_DIR, capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def test_status_belongs_to_the_file_contents_it_was_earned_on(tmp_path, monkeypatch):
+    from workbook import exercises as module
+
+    monkeypatch.setenv("WORKBOOK_DATA_DIR", str(tmp_path / "data"))
+    root = learner_folder(tmp_path)
+    exercise = find_exercise("rooms")
+    shutil.copy(SOLUTIONS_DIR / exercise.files[0], root / exercise.files[0])
+    module.record_outcome(exercise, "passed", module.files_hash(exercise, root))
+    assert module.status_of(exercise, root) == "passed"
+    edited = root / exercise.files[0]
+    edited.write_text(edited.read_text().replace("await self.broadcast(f\"{self.user.username}: {message}\")",
+                                                 "pass"))
+    assert module.status_of(exercise, root) == module.CHANGED == "changed since last check"
+    shutil.copy(EXERCISES_DIR / exercise.files[0], edited)  # back as shipped, like a reset
+    assert module.status_of(exercise, root) == "not attempted"
+
+
+def test_list_after_a_passing_check_and_an_edit_says_changed(tmp_path):
+    root = learner_folder(tmp_path)
+    exercise = find_exercise("echo_types")
+    shutil.copy(SOLUTIONS_DIR / exercise.files[0], root / exercise.files[0])
+    checked = isolated_command(tmp_path, "check", "echo_types", "--root", str(root))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "✔ echo_types: PASSED" in checked.stdout
+    # `list` reads the real exercises/; the status file is what matters, so compare through status_of
+    env_check = f"""
+import os, sys
+from pathlib import Path
+from workbook.exercises import find_exercise, status_of
+print(status_of(find_exercise('echo_types'), Path({str(root)!r})))
+"""
+    status = subprocess.run([sys.executable, "-c", env_check], cwd=REPO_DIR, capture_output=True, text=True,
+                            env={**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data")}, timeout=60)
+    assert status.stdout.strip() == "passed", status.stderr
+    learner_file = root / exercise.files[0]
+    learner_file.write_text(learner_file.read_text().replace("message.upper()", "message"))
+    status = subprocess.run([sys.executable, "-c", env_check], cwd=REPO_DIR, capture_output=True, text=True,
+                            env={**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data")}, timeout=60)
+    assert status.stdout.strip() == "changed since last check", status.stderr
+
+
+def test_list_never_shows_a_stale_passed_for_the_real_exercises(tmp_path):
+    """A recorded "passed" for other file contents is not shown as passed by `list`."""
+    import json as json_module
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "progress.json").write_text(json_module.dumps(
+        {exercise.id: {"status": "passed", "sha256": "0" * 64} for exercise in EXERCISES}))
+    rows = json.loads(isolated_command(tmp_path, "list", "--json").stdout)
+    assert {row["status"] for row in rows} == {"not attempted"}  # shipped files: nothing earned yet
+
+
+def test_progress_is_the_default_command(tmp_path):
+    plain = isolated_command(tmp_path)
+    named = isolated_command(tmp_path, "progress")
+    assert plain.returncode == named.returncode == 0, plain.stderr
+    assert plain.stdout == named.stdout
+    assert f"] 0 of {len(EXERCISES)} passed" in plain.stdout
+    assert "Next: 1. echo_types" in plain.stdout
+    assert "python -m workbook check echo_types" in plain.stdout
+    assert "python -m workbook watch echo_types" in plain.stdout
+
+
+def test_progress_counts_passed_exercises_and_names_the_next():
+    from workbook.progress import Row, bar, next_row, next_step
+
+    rows = [Row(exercise, "passed" if exercise.number <= 2 else "not attempted") for exercise in EXERCISES]
+    assert bar(2, len(rows), width=10) == f"[####------] 2 of {len(rows)} passed"
+    upcoming = next_row(rows)
+    assert upcoming.exercise.number == 3
+    assert "python -m workbook check rooms" in next_step(upcoming)
+    assert next_row([Row(exercise, "passed") for exercise in EXERCISES]) is None
+
+
+@pytest.mark.parametrize("level", ["0", "4", "-1"])
+def test_an_out_of_range_hint_level_is_a_clear_error(level):
+    result = workbook_command("hint", "echo_types", "--level", level)
+    assert result.returncode == 2
+    assert f"echo_types has hints at levels 1, 2, 3; there is no level {level}" in result.stderr
+    assert "Hint" not in result.stdout
+
+
+def test_reset_keeps_a_backup_and_says_how_to_restore_it(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO_DIR), str(clone)], check=True)
+    exercise = find_exercise("rooms")
+    edited = clone / "exercises" / exercise.files[0]
+    if content_hash(edited) != exercise.shipped_sha256[exercise.files[0]]:
+        pytest.skip("the shipped exercise is not committed yet")
+    my_work = edited.read_text() + "\n# my attempt, worth keeping\n"
+    edited.write_text(my_work)
+    env = {"PYTHONPATH": str(clone), "PATH": "/usr/bin:/bin", "WORKBOOK_DATA_DIR": str(tmp_path / "data")}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-c", "import sys; from workbook.cli import main; "
+                               f"sys.exit(main({list(args)!r}))"], cwd=clone, capture_output=True,
+                              text=True, env=env, timeout=60)
+
+    result = cli("reset", "rooms")
+    assert result.returncode == 0, result.stderr
+    assert content_hash(edited) == exercise.shipped_sha256[exercise.files[0]]
+    kept = [line for line in result.stdout.splitlines() if line.startswith("your version is kept in ")]
+    backup = Path(kept[0].removeprefix("your version is kept in "))
+    assert (backup / exercise.files[0]).read_text() == my_work
+    restore = [line for line in result.stdout.splitlines() if line.startswith("to get it back: ")][0]
+    assert restore == f"to get it back: cp {backup / exercise.files[0]} exercises/{exercise.files[0]}"
+    listed = cli("reset", "rooms", "--list-backups")
+    assert backup.name in listed.stdout and f"cp {backup / exercise.files[0]}" in listed.stdout
+    subprocess.run(restore.removeprefix("to get it back: "), shell=True, cwd=clone, check=True)
+    assert edited.read_text() == my_work
+
+
+class Watcher:
+    """``python -m workbook watch`` in a subprocess, its output read line by line with bounded waits."""
+
+    def __init__(self, tmp_path: Path, *args):
+        import queue
+        import threading
+
+        self.lines, self.seen = queue.Queue(), []
+        env = {**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen([sys.executable, "-m", "workbook", "watch", *args], cwd=REPO_DIR,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        import queue
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"watch never printed {text!r} within {timeout} s; it printed:\n" + "".join(self.seen))
+
+    def stop(self) -> int:
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        try:
+            return self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+            raise AssertionError("watch did not end within 20 s of Ctrl-C") from None
+
+
+def test_watch_rechecks_on_save_and_moves_on_when_an_exercise_passes(tmp_path):
+    root = learner_folder(tmp_path)
+    learner_file = root / find_exercise("echo_types").files[0]
+    watcher = Watcher(tmp_path, "echo_types", "--root", str(root))
+    try:
+        watcher.wait_for("echo_types: NOT ATTEMPTED")
+        watcher.wait_for("save it to check again (Ctrl-C stops)")
+        watcher.wait_for("python -m workbook watch --poll")  # the fall-back, said up front
+        solution = (SOLUTIONS_DIR / "01_echo_types/consumers.py").read_text()
+        learner_file.write_text(solution.replace('{"message": message.upper()}', '{"message": message}'))
+        watcher.wait_for("changed: checking again")
+        watcher.wait_for('echo_types: FAILED — after sending {"type": "upper", "message": "hi there"}')
+        watcher.wait_for("save it to check again")
+        learner_file.write_text(solution)
+        watcher.wait_for("echo_types: PASSED")
+        watcher.wait_for("echo_types passes. On to the next one: jwt_auth.")
+        watcher.wait_for("jwt_auth: NOT ATTEMPTED")
+        watcher.wait_for("Watching")
+        assert watcher.stop() == 0
+        watcher.wait_for("Stopped watching.")
+    finally:
+        watcher.stop()
+
+
+def test_watch_by_polling_sees_a_save_too(tmp_path):
+    root = learner_folder(tmp_path)
+    learner_file = root / find_exercise("history").files[0]
+    watcher = Watcher(tmp_path, "history", "--root", str(root), "--poll")
+    try:
+        watcher.wait_for("history: NOT ATTEMPTED")
+        watcher.wait_for("Watching")
+        learner_file.write_text(learner_file.read_text() + "\nraise RuntimeError('half-written')\n")
+        watcher.wait_for("history: ERROR — your code raised RuntimeError: half-written")
+        assert watcher.stop() == 0
+    finally:
+        watcher.stop()

@@ -36,9 +36,12 @@ def _fingerprint(exercise: Exercise, root: Path) -> tuple:
     return tuple(content_hash(root / name) for name in exercise.files)
 
 
-def wait_for_change(exercise: Exercise, root: Path, poll: bool) -> None:
-    """Return once one of the exercise's files has different contents (not merely touched)."""
-    before = _fingerprint(exercise, root)
+def wait_for_change(exercise: Exercise, root: Path, before: tuple, poll: bool) -> None:
+    """Return once the exercise's files differ from ``before`` (not merely touched).
+
+    File events wake it at once; it also compares every second, so a save made
+    while a check was running, before the watcher started, is not missed.
+    """
     folders = sorted({(root / name).parent for name in exercise.files})  # editors save by rename
     if not poll:
         try:
@@ -46,12 +49,14 @@ def wait_for_change(exercise: Exercise, root: Path, poll: bool) -> None:
         except ImportError:
             print("(watchfiles is not installed: checking the file every half second instead)", flush=True)
             poll = True
-    while True:
-        if poll:
+    if poll:
+        while _fingerprint(exercise, root) == before:
             time.sleep(POLL_SECONDS)
-        else:
-            for _ in watchfiles.watch(*folders, debounce=200, raise_interrupt=True):
-                break
+        return
+    if _fingerprint(exercise, root) != before:
+        return
+    for _ in watchfiles.watch(*folders, debounce=200, rust_timeout=1000, yield_on_timeout=True,
+                              raise_interrupt=True):
         if _fingerprint(exercise, root) != before:
             return
 
@@ -62,6 +67,7 @@ def watch(start: str | None = None, root: Path = EXERCISES_DIR, poll: bool = Fal
     try:
         while True:
             print(f"\n=== {current.number}. {current.id}: {current.title} ===", flush=True)
+            checked = _fingerprint(current, root)  # what this check sees
             passed = run_check(current, root)
             if passed:
                 upcoming = next_row(progress_rows(root), after=current.id)
@@ -75,7 +81,7 @@ def watch(start: str | None = None, root: Path = EXERCISES_DIR, poll: bool = Fal
                   f"  Nothing happens when you save? Some editors, network drives and containers send "
                   f"no file events: run `python -m workbook watch --poll`, or check by hand with "
                   f"`python -m workbook check {current.id}`.", flush=True)
-            wait_for_change(current, root, poll)
+            wait_for_change(current, root, checked, poll)
             print(f"\n{file_of(current, root)} changed: checking again.", flush=True)
     except KeyboardInterrupt:
         print("\nStopped watching. Your progress: python -m workbook progress", flush=True)
