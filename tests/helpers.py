@@ -2,9 +2,11 @@
 import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
@@ -55,3 +57,49 @@ def running_lab(token: str, env: dict | None = None, timeout: float = 90.0,
             lab.wait(20)
         except subprocess.TimeoutExpired:
             lab.kill()
+
+
+# --- A learner's fresh clone -------------------------------------------------------------
+REPO = Path(__file__).resolve().parent.parent
+
+
+def learner_env() -> dict:
+    """The shell of a learner: no test data folder, no venv of ours, nothing activated."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("WORKBOOK_", "VIRTUAL_ENV", "PYTEST", "JUPYTER_", "IPYTHONDIR"))}
+    venv_bin = str(Path(sys.prefix) / "bin")
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != venv_bin)
+    env["HOME"] = os.environ.get("HOME", "/root")  # uv's cache stays warm
+    env["WORKBOOK_FAST_PASSWORD_HASHER"] = "1"
+    return env
+
+
+def fresh_clone(destination: Path) -> Path:
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = REPO / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    for command in (["git", "init", "-q"], ["git", "add", "-A"],
+                    ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "clone"]):
+        subprocess.run(command, cwd=destination, check=True, capture_output=True)
+    return destination
+
+
+def environment_with(clone: Path, env_dir: Path) -> Path:
+    """A Python environment with ``clone`` installed (its test extra too), as conda from
+    environment.yml, repo2docker or a hub's image would make it. Returns its folder."""
+    subprocess.run([learner_env_python(), "-m", "venv", str(env_dir)], check=True)
+    uv = shutil.which("uv") or str(Path(sys.prefix) / "bin" / "uv")
+    install = subprocess.run([uv, "pip", "install", "--python", str(env_dir / "bin" / "python"),
+                              "--compile-bytecode", "-e", f"{clone}[test]"],
+                             capture_output=True, text=True, env=learner_env(), cwd=env_dir.parent)
+    assert install.returncode == 0, install.stderr[-2000:]
+    return env_dir
+
+
+def learner_env_python() -> str:
+    """The bare Python 3.11 a learner starts with (not this test run's venv)."""
+    return shutil.which("python3.11", path=learner_env()["PATH"]) or sys._base_executable

@@ -303,3 +303,26 @@ def test_test_page_may_be_framed_by_local_pages_only(browser):
             page.goto(foreign_site)
             time.sleep(1.5)
             assert page.frame_locator("iframe").get_by_text("WebSocket test page").count() == 0
+
+
+@pytest.mark.parametrize("stage", ["echo", "jwt", "chat"])
+@pytest.mark.parametrize("width", [700, 1100])
+def test_the_page_shows_the_conversation_inside_a_notebook_frame(browser, demo_passwords, stage, width):
+    """Embedded by test_page() (520 px high), the conversation is in view without scrolling."""
+    from workbook.notebook import TEST_PAGE_HEIGHT
+
+    with start_server(stage) as server:
+        page = open_page(browser, server, viewport={"width": width, "height": TEST_PAGE_HEIGHT})
+        if stage != "echo":
+            sign_in(page, "alice", demo_passwords["alice"])
+        page.get_by_role("button", name="Connect", exact=True).click()
+        page.get_by_role("status").filter(has_text="connected").wait_for()
+        for number in range(3):
+            say(page, f"line {number}")
+        page.locator("#log li").filter(has_text="line 2").last.wait_for()
+        height, view, log_bottom = page.evaluate(
+            "[document.documentElement.scrollHeight, innerHeight,"
+            " document.getElementById('log').getBoundingClientRect().bottom]")
+        screenshot(page, f"frame-{stage}-{width}")
+        assert height <= view, f"the page scrolls inside its frame ({height} > {view} px)"
+        assert log_bottom <= view

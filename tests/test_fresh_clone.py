@@ -7,41 +7,14 @@ Everything runs with the bare Python 3.11 a learner has, not this test's venv.
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from helpers import running_lab
+from helpers import environment_with, fresh_clone, learner_env, learner_env_python, running_lab
 
-REPO = Path(__file__).resolve().parent.parent
-BARE_PYTHON = shutil.which("python3.11") or sys._base_executable
-
-
-def learner_env() -> dict:
-    """The shell of a learner: no test data folder, no venv of ours, nothing activated."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("WORKBOOK_", "VIRTUAL_ENV", "PYTEST", "JUPYTER_", "IPYTHONDIR"))}
-    venv_bin = str(Path(sys.prefix) / "bin")
-    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != venv_bin)
-    env["HOME"] = os.environ.get("HOME", "/root")  # uv's cache stays warm
-    env["WORKBOOK_FAST_PASSWORD_HASHER"] = "1"
-    return env
-
-
-def fresh_clone(destination: Path) -> Path:
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, files):
-        source = REPO / name
-        if source.is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
-    for command in (["git", "init", "-q"], ["git", "add", "-A"],
-                    ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "clone"]):
-        subprocess.run(command, cwd=destination, check=True, capture_output=True)
-    return destination
+BARE_PYTHON = learner_env_python()
 
 
 def workbook(clone: Path, *args, python: str = BARE_PYTHON, timeout: float = 600):
@@ -115,12 +88,7 @@ def test_every_run_works_not_just_the_first(tmp_path):
 def test_an_environment_with_this_checkout_installed_is_used_as_it_is(tmp_path):
     """The conda path: an environment made from environment.yml has the workbook installed."""
     clone = fresh_clone(tmp_path / "clone")
-    env_dir = tmp_path / "condalike"
-    subprocess.run([BARE_PYTHON, "-m", "venv", str(env_dir)], check=True)
-    uv = shutil.which("uv") or str(Path(sys.prefix) / "bin" / "uv")
-    install = subprocess.run([uv, "pip", "install", "--python", str(env_dir / "bin/python"), "-e",
-                              f"{clone}[test]"], capture_output=True, text=True, env=learner_env(), cwd=tmp_path)
-    assert install.returncode == 0, install.stderr[-2000:]
+    env_dir = environment_with(clone, tmp_path / "condalike")
     result = workbook(clone, "list", python=str(env_dir / "bin/python"), timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "echo_types" in result.stdout

@@ -12,6 +12,7 @@ a pending ``await`` promptly: a receive without one can freeze the kernel.
 import asyncio
 import html
 import json
+import re
 import time
 from dataclasses import dataclass
 
@@ -44,8 +45,18 @@ class SocketClosed(ConnectionError):
         self.reason = reason
 
 
-class LoginFailed(RuntimeError):
-    pass
+class RequestFailed(RuntimeError):
+    """An HTTP call to the server failed; the message names the endpoint, the status, the
+    cause the client can see, and what to do next. Never a bare JSONDecodeError."""
+
+    def __init__(self, endpoint: str, status: int | None, cause: str, next_step: str):
+        answered = f"answered HTTP {status}" if status is not None else "did not answer"
+        super().__init__(f"{endpoint} {answered}: {cause}. Next: {next_step}")
+        self.endpoint, self.status, self.cause, self.next_step = endpoint, status, cause, next_step
+
+
+class LoginFailed(RequestFailed):
+    """The server refused the credentials (HTTP 400/401 from a token endpoint)."""
 
 
 @dataclass
@@ -61,30 +72,83 @@ def _base_url(server) -> str:
     return server if isinstance(server, str) else server.http_url
 
 
+def post_json(server, path: str, payload: dict, *, headers: dict | None = None) -> dict:
+    """POST JSON to ``path`` and return the JSON answer, or raise ``RequestFailed`` saying why."""
+    endpoint = f"POST {path}"
+    try:
+        response = httpx.post(_base_url(server) + path, json=payload, headers=headers,
+                              timeout=DEFAULT_TIMEOUT * 2)
+    except httpx.TransportError as error:
+        raise RequestFailed(endpoint, None, f"{type(error).__name__}: {error}",
+                            "is the server running? (print(server), then start it again)") from None
+    if response.status_code >= 400:
+        raise _failure(server, endpoint, response)
+    try:
+        return response.json()
+    except ValueError:
+        raise RequestFailed(endpoint, response.status_code, "the answer is not JSON: "
+                            + _first_line(response.text), "check the URL: is this a workbook server?") from None
+
+
+def _failure(server, endpoint: str, response: httpx.Response) -> RequestFailed:
+    status = response.status_code
+    cause = _cause(server, response)
+    if status in (400, 401) and "/api/token/" in endpoint:
+        hint = ("check the username and password (README.md lists the demo users); if they should "
+                "exist, run prepare() — or python -m workbook setup — and try again")
+        return LoginFailed(endpoint, status, cause, hint)
+    if "no such table" in cause:
+        hint = ("the database is not migrated: run prepare() in the notebook (or python -m workbook "
+                "setup in a terminal), then run this cell again")
+    elif status == 404:
+        hint = "this stage has no such endpoint: the token endpoints exist at the jwt and chat stages"
+    elif status >= 500:
+        hint = "read the server's log: print(server.log_tail(30))"
+    else:
+        hint = "read the detail above"
+    return RequestFailed(endpoint, status, cause, hint)
+
+
+def _cause(server, response: httpx.Response) -> str:
+    """What the client can see of why: a JSON ``detail``, Django's error page, or the server log."""
+    try:
+        data = response.json()
+        if isinstance(data, dict):
+            return str(data.get("detail") or data)
+    except ValueError:
+        pass
+    # Django's debug error page: "<ExceptionType> at /path" and the exception's message.
+    title = re.search(r"<title>(.*?)</title>", response.text, re.S)
+    value = re.search(r'<pre class="exception_value">(.*?)</pre>', response.text, re.S)
+    if title and value:
+        return html.unescape(f"{title.group(1).split(' at ')[0].strip()}: {value.group(1).strip()}")
+    logged = _last_error_in_log(server)
+    return logged or _first_line(response.text) or response.reason_phrase
+
+
+def _last_error_in_log(server) -> str | None:
+    log_tail = getattr(server, "log_tail", None)
+    if log_tail is None:
+        return None
+    errors = [line.strip() for line in log_tail(40).splitlines()
+              if re.match(r"\s*[\w.]+(Error|Exception): ", line)]
+    return errors[-1] if errors else None
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0][:200] if lines else ""
+
+
 def get_tokens(server, username: str, password: str) -> Tokens:
     """Log in at ``/api/token/`` and return the access and refresh tokens."""
-    response = httpx.post(
-        _base_url(server) + "/api/token/",
-        json={"username": username, "password": password}, timeout=DEFAULT_TIMEOUT * 2,
-    )
-    if response.status_code != 200:
-        raise LoginFailed(
-            f"login as {username!r} failed with HTTP {response.status_code}: "
-            f"{response.json().get('detail', response.text)}"
-        )
-    data = response.json()
+    data = post_json(server, "/api/token/", {"username": username, "password": password})
     return Tokens(access=data["access"], refresh=data["refresh"])
 
 
 def refresh_access_token(server, refresh: str) -> str:
     """Trade a refresh token for a new access token at ``/api/token/refresh/``."""
-    response = httpx.post(
-        _base_url(server) + "/api/token/refresh/", json={"refresh": refresh},
-        timeout=DEFAULT_TIMEOUT,
-    )
-    if response.status_code != 200:
-        raise LoginFailed(f"refresh failed with HTTP {response.status_code}")
-    return response.json()["access"]
+    return post_json(server, "/api/token/refresh/", {"refresh": refresh})["access"]
 
 
 class Transcript:

@@ -98,7 +98,10 @@ def page_url(server: Server, path: str = "/test-ws/") -> str:
     return f"{prefix}proxy/{server.port}/{path.lstrip('/')}"
 
 
-def test_page(server: Server, height: int = 520) -> IFrame:
+TEST_PAGE_HEIGHT = 520  #: px; the page lays itself out to show the conversation at this height
+
+
+def test_page(server: Server, height: int = TEST_PAGE_HEIGHT) -> IFrame:
     """The server's own test page, embedded. It is served by the server (so its Origin is
     allowed), through Jupyter's proxy when JupyterLab runs remotely."""
     return IFrame(page_url(server), width="100%", height=height)

@@ -63,6 +63,10 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"] + _jupyterhub_hosts() + [
     host for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if host
 ]
 
+# Under JupyterHub (and Binder) the browser reaches this server through the hub's proxy, by the
+# hub's public name; websocket_app/proxied_host.py accepts that name, learned from the proxy.
+WORKBOOK_JUPYTERHUB_PREFIX = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+
 # Pages allowed to show /test-ws/ in an iframe (JupyterLab on any local port).
 WORKBOOK_FRAME_ANCESTORS = os.environ.get(
     "WORKBOOK_FRAME_ANCESTORS", "http://localhost:* http://127.0.0.1:*"
@@ -82,6 +86,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "websocket_app.proxied_host.ProxiedHostMiddleware",  # first: the others validate the host
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
