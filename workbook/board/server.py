@@ -31,6 +31,9 @@ class Board(GuardedProcess):
     def http_url(self) -> str:
         return f"http://{self.public_host or self.host}:{self.port}/"
 
+    def url(self, path: str = "/") -> str:
+        return self.http_url + path.lstrip("/")
+
     @property
     def page_url(self) -> str:
         return f"{self.http_url}board/?key={self.key}"
