@@ -86,7 +86,6 @@ def bob_token():
     return access_token("bob")
 '''
 
-OUTCOME = re.compile(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+)(?: - (.*))?$")
 SUMMARY = re.compile(r"^=* ?(?:\d+ \w+.* in [\d.]+s|no tests ran.*) ?=*$")
 COLOURS = {"PASSED": "#1a7f37", "FAILED": "#cf222e", "ERROR": "#9a6700", "SKIPPED": "#6e7781"}
 
@@ -136,35 +135,24 @@ class PytestRun:
                 f"<p><code>pytest: {html.escape(self.summary)}</code></p>")
 
 
-def parse_outcomes(output: str) -> list:
-    """``(outcome, test id, message)`` from the ``-rA`` summary lines; for a failure, the
-    message is its ``E`` lines (the summary line is cut to the terminal's width)."""
-    explanations = _error_lines(output)
+def parse_report(report: Path) -> list:
+    """``(outcome, test id, message)`` for every test in pytest's JUnit XML report."""
+    import xml.etree.ElementTree as ElementTree
+
+    if not report.exists():  # pytest was stopped before it could write one
+        return []
     outcomes = []
-    for line in output.splitlines():
-        match = OUTCOME.match(line.strip())
-        if match:
-            outcome, test, message = match.group(1), match.group(2), (match.group(3) or "").strip()
-            name = test.split("::")[-1]
-            if outcome in ("FAILED", "ERROR") and explanations.get(name):
-                message = explanations[name]
-            outcomes.append((outcome, test, message))
+    for case in ElementTree.parse(report).iter("testcase"):
+        test = f"{case.get('classname', '').replace('.', '/')}.py::{case.get('name')}"
+        outcome, message = "PASSED", ""
+        for kind in ("error", "failure", "skipped"):
+            found = case.find(kind)
+            if found is not None:
+                outcome = {"error": "ERROR", "failure": "FAILED", "skipped": "SKIPPED"}[kind]
+                message = " ".join((found.get("message") or "").splitlines()[:2]).strip()
+                break
+        outcomes.append((outcome, test, message))
     return outcomes
-
-
-def _error_lines(output: str, keep: int = 2) -> dict:
-    """The first ``E   …`` lines of each failure section (``____ test_name ____``)."""
-    found, current = {}, None
-    for line in output.splitlines():
-        header = re.match(r"^_{3,} (?:ERROR at \w+ of )?(\S+) _{3,}$", line)
-        if header:
-            current = header.group(1)
-            found[current] = []
-        elif current and line.startswith("E   ") and len(found[current]) < keep:
-            text = line[4:].strip()
-            if text:
-                found[current].append(text)
-    return {name: " ".join(lines) for name, lines in found.items()}
 
 
 class UnexpectedOutcome(AssertionError):
@@ -211,8 +199,11 @@ class TestFolder:
         ``expect`` maps test names to the outcome the notebook promises (``"FAILED"``, or a
         tuple of allowed outcomes); anything else raises, so a changed behaviour is noticed.
         """
-        command = [sys.executable, "-m", "pytest", "-q", "-rA", "--tb=short", "--color=no",
-                   "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning", *options, *files]
+        report = self.path / ".report.xml"  # the outcomes, read back from pytest's JUnit XML
+        report.unlink(missing_ok=True)
+        command = [sys.executable, "-m", "pytest", "-q", "--tb=short", "--color=no",
+                   "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
+                   f"--junitxml={report}", *options, *files]
         started = time.monotonic()
         try:
             done = subprocess.run(command, cwd=self.path, env=self.environment(),
@@ -223,7 +214,7 @@ class TestFolder:
                 else (expired.stdout or "")
             output += f"\n(pytest did not finish within {timeout} s and was stopped)"
             code = -1
-        run = PytestRun(command, code, output, time.monotonic() - started, parse_outcomes(output))
+        run = PytestRun(command, code, output, time.monotonic() - started, parse_report(report))
         for name, allowed in (expect or {}).items():
             allowed = (allowed,) if isinstance(allowed, str) else tuple(allowed)
             if run.outcome(name) not in allowed:

@@ -1,0 +1,54 @@
+"""Notebook 06's test folder: pytest in a subprocess, outcomes read back, expectations enforced."""
+import pytest
+
+from workbook.pytest_folder import TestFolder, UnexpectedOutcome
+
+
+@pytest.fixture
+def folder():
+    folder = TestFolder()
+    yield folder
+    folder.remove()
+    assert not folder.path.exists()
+
+
+def test_a_run_reports_each_outcome_and_the_failure_reason(folder):
+    (folder.path / "test_sample.py").write_text(
+        "import pytest\n\n"
+        "def test_good():\n    assert 1 + 1 == 2\n\n"
+        "def test_bad():\n    assert {'a': 1} == {'a': 2}, 'the dicts differ'\n\n"
+        "@pytest.mark.skip(reason='not today')\ndef test_skipped():\n    pass\n")
+    run = folder.run("test_sample.py", expect={"test_good": "PASSED", "test_bad": "FAILED",
+                                                "test_skipped": ("SKIPPED", "PASSED")})
+    assert run.outcome("test_good") == "PASSED"
+    assert run.message("test_bad").startswith("AssertionError: the dicts differ")
+    assert run.message("test_skipped") == "not today"
+    assert run.summary == "1 failed, 1 passed, 1 skipped in " + run.summary.split(" in ")[1]
+    assert "FAILED" in repr(run) and "<table>" in run._repr_html_()
+
+
+def test_an_outcome_other_than_expected_raises(folder):
+    (folder.path / "test_one.py").write_text("def test_one():\n    assert True\n")
+    with pytest.raises(UnexpectedOutcome, match="test_one: expected FAILED, got PASSED"):
+        folder.run("test_one.py", expect={"test_one": "FAILED"})
+
+
+def test_a_test_missing_from_the_run_is_an_error(folder):
+    (folder.path / "test_one.py").write_text("def test_one():\n    assert True\n")
+    with pytest.raises(KeyError, match="no test 'test_two'"):
+        folder.run("test_one.py", expect={"test_two": "PASSED"})
+
+
+def test_the_conftest_gives_django_fixtures_and_a_private_database(folder):
+    (folder.path / "test_db.py").write_text(
+        "from django.conf import settings\n"
+        "def test_database_is_the_copy(alice_token):\n"
+        "    assert str(settings.DATABASES['default']['NAME']).startswith(%r)\n"
+        "    assert alice_token.count('.') == 2\n" % str(folder.data))
+    folder.run("test_db.py", expect={"test_database_is_the_copy": "PASSED"})
+
+
+def test_a_hanging_run_is_stopped(folder):
+    (folder.path / "test_hang.py").write_text("import time\n\ndef test_hang():\n    time.sleep(30)\n")
+    run = folder.run("test_hang.py", timeout=3, options=("-p", "no:timeout"))
+    assert run.returncode == -1 and "did not finish within 3 s" in run.output
