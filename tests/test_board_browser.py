@@ -114,3 +114,20 @@ def test_page_reconnects_when_the_board_restarts(browser, tmp_path):
         header(page, "rooms").filter(has_text="1 of 1 passed").wait_for()
     finally:
         board.stop()
+
+
+def test_page_works_through_jupyter_server_proxy(browser, tmp_path):
+    """As on JupyterHub/Binder: the page and its websocket reached only through Jupyter's URL."""
+    from helpers import running_lab
+
+    with running_lab("board-proxy") as (url, _), start_board(database=tmp_path / "board.sqlite3") as board:
+        folder = tmp_path / "ada"
+        join(board.http_url, board.code, "Ada", directory=folder)
+        page = browser.new_context().new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(f"{url}/lab?token=board-proxy")  # Jupyter's login cookie
+        page.goto(f"{url}/proxy/{board.port}/board/?key={board.key}")
+        page.get_by_role("status").filter(has_text="live").wait_for()
+        report(folder, "passed")
+        header(page, "rooms").filter(has_text="1 of 1 passed").wait_for()
+        assert "/proxy/" in page.url

@@ -21,6 +21,8 @@ MAX_CHECK_SECONDS = 3600.0
 #: Someone is stuck on an exercise after this many failures in a row, or failing it this long.
 STUCK_AFTER_FAILURES = 3
 STUCK_AFTER_SECONDS = 5 * 60
+#: A workshop's attendees, at most: whoever has the code cannot fill the board without end.
+MAX_ATTENDEES = 500
 #: Wrong workshop codes one client address may try per minute.
 FAILED_JOINS_PER_MINUTE = 20
 

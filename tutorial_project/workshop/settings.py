@@ -15,6 +15,9 @@ from pathlib import Path
 from websocket_project.settings import *  # noqa: F401,F403  (secret key, hosts, channel layers)
 from websocket_project.settings import ALLOWED_HOSTS, CHANNEL_LAYERS, DATA_DIR
 
+# Attendees on the network reach this server: no debug pages with tracebacks for them.
+DEBUG = os.environ.get("WORKBOOK_BOARD_DEBUG") == "1"
+
 WORKBOOK_BOARD_CODE = os.environ.get("WORKBOOK_BOARD_CODE", "")
 WORKBOOK_BOARD_KEY = os.environ.get("WORKBOOK_BOARD_KEY", "")
 

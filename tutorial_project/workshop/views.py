@@ -15,7 +15,7 @@ from websocket_app.protocol import MAX_FRAME_CHARS, BadFrame
 
 from .access import current_workshop, group_name, is_instructor
 from .models import Attendee
-from .rules import FAILED_JOINS_PER_MINUTE, clean_name, name_key, normalise_code, same_secret, token_hash
+from .rules import FAILED_JOINS_PER_MINUTE, MAX_ATTENDEES, clean_name, name_key, normalise_code, same_secret, token_hash
 from .state import board_state
 
 FORBIDDEN_DETAIL = "wrong or missing instructor key: use the URL that `python -m workbook board` printed"
@@ -92,6 +92,8 @@ def join_api(request):
         name = clean_name(name)
     except BadFrame as bad:
         return _error(400, bad.code, bad.detail)
+    if Attendee.objects.filter(workshop=workshop).count() >= MAX_ATTENDEES:
+        return _error(403, "workshop_full", f"this workshop has {MAX_ATTENDEES} attendees already")
     token = secrets.token_urlsafe(32)
     try:
         with transaction.atomic():
