@@ -233,7 +233,7 @@ def test_jupyterlab_runs_notebook_01_in_the_browser(browser, tmp_path):
         page.locator(".jp-StatusBar-TextItem").filter(has_text="Idle").first.wait_for()
         run_all_cells(page)
         try:
-            page.locator(".jp-OutputArea-output").filter(has_text="Stopped the echo server").wait_for(timeout=120_000)
+            page.locator(".jp-OutputArea-output").filter(has_text="To stop them: stop_all()").wait_for(timeout=120_000)
         except Exception:
             screenshot(page, "jupyterlab-notebook-01-failed")
             raise

@@ -7,6 +7,7 @@ import ast
 import html
 import os
 import sys
+import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 
@@ -19,33 +20,80 @@ _servers: dict[str, Server] = {}  # the server this kernel runs for each stage
 
 
 # --- Showing code -------------------------------------------------------------------
-def show_source(path: str, name: str | None = None) -> Code:
-    """A file of ``tutorial_project/`` (or one class/function in it), read from disk.
+def show_source(path: str, *names: str, match: str | None = None) -> Code:
+    """A file of ``tutorial_project/``, or the definitions ``names`` in it, read from disk.
 
+    A name is a class, function or assignment (``"CHANNEL_LAYERS"``) or one method of a
+    class (``"ChatConsumer.connect"``). A name assigned in several places (settings.py
+    sets ``CHANNEL_LAYERS`` once per layer) needs ``match``: the one containing that text
+    (names defined once ignore it).
     Read at display time, so the notebook never shows a copy that could drift.
     """
     source = (PROJECT_DIR / path).read_text()
-    if name is not None:
-        source = _definition(source, name, path)
+    if names:
+        source = "\n\n".join(definition_source(source, name, path, match) for name in names)
     return Code(source, language="python")
 
 
-def _definition(source: str, name: str, path: str) -> str:
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Assign)):
-            names = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
-            if getattr(node, "name", None) == name or name in names:
-                return ast.get_source_segment(source, node, padded=True)
-    raise LookupError(f"{path} has no definition called {name!r}")
+def definition_source(source: str, name: str, path: str = "the file", match: str | None = None) -> str:
+    """The source of one definition (see ``show_source``), dedented."""
+    found = list(_definitions(ast.parse(source).body, name.split(".")))
+    if len(found) > 1 and match is not None:  # ``match`` only chooses among several
+        found = [node for node in found if match in ast.get_source_segment(source, node)]
+    if not found:
+        raise LookupError(f"{path} has no definition called {name!r}"
+                          + (f" containing {match!r}" if match else ""))
+    if len(found) > 1:
+        raise LookupError(f"{path} defines {name!r} {len(found)} times: pass match='<text in the one to show>'")
+    return textwrap.dedent(ast.get_source_segment(source, found[0], padded=True))
+
+
+def defined_names(source: str) -> set[str]:
+    """Every name ``show_source`` could show in ``source`` (methods as ``Class.method``)."""
+    names = set()
+    for node in _statements(ast.parse(source).body):
+        names.update(_names_of(node))
+        if isinstance(node, ast.ClassDef):
+            names.update(f"{node.name}.{name}" for child in node.body for name in _names_of(child))
+    return names
+
+
+def _statements(body):
+    """The statements of a module or class body, looking inside ``if``/``try`` blocks."""
+    for node in body:
+        if isinstance(node, (ast.If, ast.Try)):
+            yield from _statements(node.body + node.orelse + getattr(node, "finalbody", []))
+        else:
+            yield node
+
+
+def _names_of(node) -> list[str]:
+    if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        return [target.id for target in node.targets if isinstance(target, ast.Name)]
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    return []
+
+
+def _definitions(body, parts: list[str]):
+    for node in _statements(body):
+        if parts[0] in _names_of(node):
+            if len(parts) == 1:
+                yield node
+            elif isinstance(node, ast.ClassDef):
+                yield from _definitions(node.body, parts[1:])
 
 
 # --- One server per stage -----------------------------------------------------------
-def serve(stage: str, **options) -> Server:
+def serve(stage: str, key: str | None = None, **options) -> Server:
     """Start ``stage``'s server for this notebook; a server started earlier is replaced.
 
-    Running the cell twice therefore never leaves two servers behind.
+    Running the cell twice therefore never leaves two servers behind. ``key`` names a
+    server when a notebook runs several of one stage (default: the stage).
     """
-    server = _replace_server(stage, lambda: start_server(stage, **options))
+    server = _replace_server(key or stage, lambda: start_server(stage, **options))
     print(f"Started: {server}")
     print(f"  websocket URL: {server.ws_url}")
     return server
@@ -69,6 +117,28 @@ def stop(server: Server) -> None:
     for key, running in list(_servers.items()):
         if running is server:
             del _servers[key]
+
+
+def stop_all() -> None:
+    """Stop every server this kernel started with ``serve`` (and the notebook demos)."""
+    for server in list(_servers.values()):
+        stop(server)
+
+
+def still_running() -> None:
+    """The last cell of a notebook: what keeps running, and how to stop it.
+
+    Servers are left running on purpose, so that a test page above still works after
+    "Run All". The kernel stops them when it shuts down or restarts.
+    """
+    running = [server for server in _servers.values() if server.running]
+    if not running:
+        print("No server of this notebook is running.")
+        return
+    print("Still running, so that a test page above keeps working after Run All:")
+    for server in running:
+        print(f"  {server}")
+    print("To stop them: stop_all() (from workbook.notebook), or restart or shut down the kernel.")
 
 
 def jupyter_proxy_prefix() -> str | None:

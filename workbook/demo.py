@@ -1,0 +1,85 @@
+"""Notebook 04's demos: chat servers side by side, Alice and Bob across them, a small
+live fan-out, and the full benchmark's results read from ``benchmarks/results.json``.
+
+The notebook stays about channel layers; the plumbing lives here.
+"""
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from .client import Client
+from .notebook import _replace_server, table
+from .paths import REPO_DIR
+from .server import Server, start_server
+
+RESULTS = REPO_DIR / "benchmarks" / "results.json"
+
+
+def chat_servers(count: int, layer: str = "memory", redis_url: str | None = None) -> list[Server]:
+    """``count`` chat-stage servers on ``layer``, started side by side (each start mostly
+    waits for Django to import); running the cell again replaces them."""
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        starting = [pool.submit(start_server, "chat", layer=layer, redis_url=redis_url)
+                    for _ in range(count)]
+        started = [future.result() for future in starting]
+    servers = [_replace_server(f"chat {layer} #{number}", lambda server=server: server)
+               for number, server in enumerate(started, start=1)]
+    for server in servers:
+        print(f"Started: {server}")
+    return servers
+
+
+async def alice_and_bob(server_a: Server, server_b: Server, tokens: dict, transcript, room: str = "lobby"):
+    """Alice on server A, Bob on server B, same room; Alice says hi. What does Bob hear?
+
+    Returns ``(alice, bob, heard)``: both clients stay open for the next cells.
+    """
+    path = f"ws/chat/{room}/"
+    alice = await Client.connect(server_a, "alice", token=tokens["alice"], path=path, transcript=transcript)
+    bob = await Client.connect(server_b, "bob", token=tokens["bob"], path=path, transcript=transcript)
+    await alice.receive_all(0.3), await bob.receive_all(0.3)
+    await alice.send(f"hi from port {server_a.port}")
+    heard = await bob.receive_all(0.5)
+    return alice, bob, heard
+
+
+async def small_fanout(layouts: dict, token: str, clients: int = 5, rounds: int = 3) -> list[dict]:
+    """A live fan-out of a few messages to ``clients`` sockets per layout (a second or so each)."""
+    from .bench.measure import fanout_latencies
+
+    rows = []
+    for label, servers in layouts.items():
+        figures = await fanout_latencies(servers, clients, rounds=rounds, token=token, warmup=1)
+        rows.append({"layout": label, **figures})
+    return rows
+
+
+def fanout_table(rows: list[dict]):
+    return table([(row["layout"], row["clients"], f"{row['p50_ms']:.1f} ms", f"{row['p99_ms']:.1f} ms",
+                   row["lost"]) for row in rows], ["layout", "clients", "p50", "p99", "lost"])
+
+
+def compare(rows: list[dict]) -> str:
+    """One sentence per number of clients, computed from ``rows``: which layout had the
+    lowest median, and by how much. Words about measurements come from the measurements."""
+    sentences = []
+    for clients in sorted({row["clients"] for row in rows}):
+        same = sorted((row for row in rows if row["clients"] == clients), key=lambda row: row["p50_ms"])
+        best, worst = same[0], same[-1]
+        sentences.append(
+            f"{clients} clients: lowest median {best['layout']} ({best['p50_ms']:.1f} ms), "
+            f"highest {worst['layout']} ({worst['p50_ms']:.1f} ms, {worst['p50_ms'] / best['p50_ms']:.1f}×).")
+    return "\n".join(sentences)
+
+
+def benchmark_results() -> dict:
+    """The last full ``python -m workbook bench`` run (``benchmarks/results.json``)."""
+    return json.loads(RESULTS.read_text())
+
+
+def benchmark_figure(results: dict):
+    """The benchmark's fan-out rows as grouped bars (p50 solid, p99 light)."""
+    import matplotlib.pyplot as plt
+
+    from .bench.report import fanout_figure
+
+    return fanout_figure(plt, results["fanout"])
