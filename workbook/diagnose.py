@@ -13,6 +13,7 @@ during the attempt.
 """
 import asyncio
 import html
+import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -21,13 +22,13 @@ from urllib.parse import urlsplit
 import websockets
 from websockets.asyncio.client import connect
 
+from .client import SERVER_ORIGIN  # "send the Origin a page served by that server would send"
 from .paths import PROJECT_DIR
 
 if str(PROJECT_DIR) not in sys.path:  # protocol.py is plain Python: no Django set-up needed
     sys.path.insert(0, str(PROJECT_DIR))
 from websocket_app.protocol import CLOSE_CODES, UNAUTHENTICATED  # noqa: E402
 
-SERVER_ORIGIN = object()  #: "send the Origin a page served by that server would send"
 SETTLE_SECONDS = 1.5  # daphne notices a crashed application within a second
 
 # The causes, as the helper names them.
@@ -183,8 +184,6 @@ async def _forbidden(ws_url, origin, own_origin, evidence) -> Diagnosis:
 
 
 def _after_accept(first: Attempt, lines, evidence) -> Diagnosis:
-    import json
-
     errors = []
     for frame in first.frames:
         try:

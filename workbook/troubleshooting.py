@@ -71,7 +71,9 @@ def installed_apps_diff() -> Code:
         importlib.import_module(module)
     real = sys.modules["websocket_project.settings"].INSTALLED_APPS
     broken = sys.modules["troubleshooting.settings_no_daphne"].INSTALLED_APPS
-    as_text = lambda apps: "INSTALLED_APPS = [\n" + "".join(f"    {a!r},\n" for a in apps) + "]\n"  # noqa: E731
+    def as_text(apps):
+        return "INSTALLED_APPS = [\n" + "".join(f"    {app!r},\n" for app in apps) + "]\n"
+
     return Code(diff_text(as_text(real), as_text(broken), "websocket_project/settings.py",
                           "troubleshooting/settings_no_daphne.py"), language="diff")
 
