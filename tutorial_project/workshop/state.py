@@ -4,8 +4,11 @@ A cell is one attendee's latest outcome for one exercise, with how long they hav
 been failing it: ``{"outcome", "at", "seconds", "message", "failures_in_a_row",
 "failing_since"}``.
 """
+import functools
+
 from django.db import IntegrityError, transaction
 
+from .database import one_writer_at_a_time
 from .models import Attendee, Outcome, Workshop
 from .rules import STUCK_AFTER_FAILURES, STUCK_AFTER_SECONDS
 
@@ -13,18 +16,19 @@ FAILING = ("failed", "error")
 RECENT_OUTCOMES = 20  # enough to count failures in a row up to "stuck", and beyond
 
 
-def exercise_ids() -> list:
+@functools.cache  # read once per board process: exercises.toml does not change while it runs
+def exercise_ids() -> tuple:
     from workbook.exercises import load_exercises
 
-    return [exercise.id for exercise in load_exercises()]
+    return tuple(exercise.id for exercise in load_exercises())
 
 
-def outcome_names() -> list:
+@functools.cache
+def outcome_names() -> tuple:
     """Outcomes spelled as ``check`` prints them: passed, failed, not attempted, error."""
     from workbook.checker.outcome import ERROR, FAILED, NOT_ATTEMPTED, PASSED
 
-    return [str(status.value if hasattr(status, "value") else status)
-            for status in (PASSED, FAILED, NOT_ATTEMPTED, ERROR)]
+    return tuple(str(getattr(status, "value", status)) for status in (PASSED, FAILED, NOT_ATTEMPTED, ERROR))
 
 
 def cell_of(outcomes: list) -> dict | None:
@@ -57,14 +61,14 @@ def board_state(workshop: Workshop) -> dict:
         cells = {exercise: cell_of(outcomes) for (owner, exercise), outcomes in by_cell.items()
                  if owner == attendee.id}
         attendees.append({"name": attendee.name, "exercises": cells})
-    return {"workshop": workshop.code, "exercise_ids": exercise_ids(), "attendees": attendees,
+    return {"workshop": workshop.code, "exercise_ids": list(exercise_ids()), "attendees": attendees,
             "stuck_after": {"failures": STUCK_AFTER_FAILURES, "seconds": STUCK_AFTER_SECONDS}}
 
 
 def record(attendee: Attendee, report: dict) -> dict | None:
     """Store a report and return the attendee's new cell; None if this report was stored before."""
     try:
-        with transaction.atomic():
+        with one_writer_at_a_time(), transaction.atomic():
             Outcome.objects.create(attendee=attendee, **report)
     except IntegrityError:  # the same report id again: its first delivery was not acknowledged
         return None
