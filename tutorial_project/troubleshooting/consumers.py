@@ -47,7 +47,7 @@ class WrongGroupChatConsumer(ChatConsumer):
 
 
 class ClosesBeforeAcceptConsumer(EchoConsumer):
-    """The seed's refusal: ``close()`` before ``accept()`` (a bare HTTP 403 in daphne)."""
+    """The classic first version's refusal: ``close()`` before ``accept()`` (a bare HTTP 403 in daphne)."""
 
     async def connect(self):
         await self.close(code=4401)
