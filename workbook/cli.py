@@ -49,13 +49,24 @@ def one_line(message: str) -> str:
     return f"{lines[0].removesuffix('Its log ends with:').rstrip(' .')}: {lines[-1]}"
 
 
-def command_serve(args) -> int:
-    from .django_env import prepare_database
-    from .redis_server import RedisUnavailable
-    from .server import ServerStartError, start_server
+def _prepare_database_in_background():
+    """``prepare_database()`` in a thread; ``.result()`` waits for it (and raises its error)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    if args.stage != "echo":
-        prepare_database(stdout=io.StringIO())  # the token endpoints need users
+    from .django_env import prepare_database
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare-database")
+    future = pool.submit(prepare_database)
+    pool.shutdown(wait=False)  # the thread ends when its one job is done
+    return future
+
+
+def command_serve(args) -> int:
+    # Only what starting daphne needs is imported before it starts: serve should be
+    # ready about as soon as a bare `daphne` would be.
+    from .redis_server import RedisUnavailable
+    from .server import ServerStartError, launch_server, wait_until_ready
+
     stop_requested = False
 
     def request_stop(signum, frame):
@@ -64,8 +75,15 @@ def command_serve(args) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        server = start_server(args.stage, host=args.host, port=args.port, layer=args.layer,
-                              redis_url=args.redis_url)
+        # No guard process: serve itself stays in charge (Ctrl-C, SIGTERM), and on Linux the
+        # kernel stops daphne if serve dies any other way (processes.start_guarded).
+        server = launch_server(args.stage, host=args.host, port=args.port, layer=args.layer,
+                               redis_url=args.redis_url, guard=False)
+        # The token endpoints need users: set the database up while daphne starts.
+        database = _prepare_database_in_background() if args.stage != "echo" else None
+        wait_until_ready(server)
+        if database is not None:
+            database.result()  # raises if the database could not be set up
     except (ServerStartError, RedisUnavailable, OSError) as error:
         print(f"workbook serve: {one_line(str(error))}", file=sys.stderr)
         return 1
@@ -246,6 +264,12 @@ def command_bench(args) -> int:
     return 0 if lost == 0 else 1
 
 
+def command_book(args) -> int:
+    from .book import main as build_book
+
+    return build_book(args.output)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m workbook",
@@ -312,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     bench.add_argument("--board", action="store_true", help="only the workshop board: 100 attendees reporting")
     bench.set_defaults(handler=command_bench)
+
+    book = commands.add_parser("book", help="build the static HTML book: every chapter executed, offline")
+    book.add_argument("--output", help="the folder to build into (default: artifacts/book/)")
+    book.set_defaults(handler=command_book)
 
     listing = commands.add_parser("list", help="the exercises, their files and status")
     listing.add_argument("--json", action="store_true")

@@ -25,14 +25,40 @@ POLL_SECONDS = 0.2
 STOP_GRACE_SECONDS = 5.0
 
 
+PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent():
     """In the child, before exec: SIGTERM me when my parent (the guard) dies. Linux only."""
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
     except OSError:
         return  # not Linux: the guard's own watch still covers the owner's death
-    PR_SET_PDEATHSIG = 1
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def tied_to_this_process():
+    """A ``preexec_fn`` that ties a child to this process's life, or None where it cannot.
+
+    For an owner that stays in charge itself (``python -m workbook serve``): the
+    kernel SIGTERMs the child when this process dies, even by SIGKILL, so no guard
+    process is needed. Linux only (``PR_SET_PDEATHSIG``); elsewhere None, and the
+    caller falls back to the guard.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)  # loaded here, not in the child
+    except OSError:
+        return None
+    owner = os.getpid()
+
+    def preexec():
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != owner:  # the owner died between fork and prctl: nobody would tell us
+            os._exit(1)
+
+    return preexec
 
 
 def _owner_alive(owner_pid: int) -> bool:

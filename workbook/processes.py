@@ -18,26 +18,39 @@ def new_tag(kind: str) -> str:
 
 
 def start_guarded(command: list[str], *, env: dict, cwd: Path, log_dir: Path, log_prefix: str,
-                  tag: str):
+                  tag: str, guard: bool = True):
     """Start ``command`` under ``workbook.guard`` with its output in a log file.
 
     Returns ``(process, log_path)``. The guard runs in a session of its own so a
     notebook interrupt (SIGINT to the kernel's process group) does not reach it.
+
+    ``guard=False`` is for an owner that stays in charge until it stops the child
+    itself (``python -m workbook serve``): on Linux the command then runs directly,
+    in a session of its own, and the kernel SIGTERMs it if the owner dies
+    (``PR_SET_PDEATHSIG``), which saves starting a second interpreter. Where that is
+    not available the guard is used anyway.
     """
     log_dir.mkdir(parents=True, exist_ok=True)
     fd, log_name = tempfile.mkstemp(prefix=f"{log_prefix}-", suffix=".log", dir=log_dir)
     env = {**env, TAG_VARIABLE: tag}
-    guarded = [sys.executable, "-m", "workbook.guard", "--owner", str(os.getpid()), "--", *command]
+    preexec = None
+    if not guard:
+        from .guard import tied_to_this_process
+
+        preexec = tied_to_this_process()
+    if preexec is None:
+        command = [sys.executable, "-m", "workbook.guard", "--owner", str(os.getpid()), "--", *command]
     with os.fdopen(fd, "wb") as log_file:
         process = subprocess.Popen(
-            guarded, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log_file,
+            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=preexec,
         )
     return process, Path(log_name)
 
 
 def stop_guarded(process: subprocess.Popen, timeout: float = 10.0) -> None:
-    """SIGTERM the guard (which stops its child), then make sure the whole group is gone."""
+    """SIGTERM the guard (which stops its child) or the unguarded child, then make sure the
+    whole group is gone."""
     if process.poll() is None:
         process.terminate()
         try:

@@ -6,7 +6,9 @@
 
 or ``with start_server("chat") as server: ...``. The server runs in its own
 process under ``workbook.guard``, so it stops with its owner however the owner
-ends (interrupt, kernel restart, SIGKILL).
+ends (interrupt, kernel restart, SIGKILL). It runs daphne through
+``workbook.warm_daphne``: the same command line and application, with the work of a
+fresh server's first seconds done before it listens (no warm-up pause).
 """
 import os
 import re
@@ -116,6 +118,21 @@ def start_server(stage: str = "echo", *, host: str = "127.0.0.1", port: int = 0,
     ``redis_url`` uses ``WORKBOOK_REDIS_URL`` or a private Redis shared by every
     server this process starts.
     """
+    server = launch_server(stage, host=host, port=port, layer=layer, redis_url=redis_url,
+                           application=application, extra_pythonpath=extra_pythonpath, env=env)
+    wait_until_ready(server, timeout, wait_for_handshake)
+    return server
+
+
+def launch_server(stage: str = "echo", *, host: str = "127.0.0.1", port: int = 0,
+                  layer: str = "memory", redis_url: str | None = None,
+                  application: str = DEFAULT_APPLICATION, extra_pythonpath: list | None = None,
+                  env: dict | None = None, guard: bool = True) -> Server:
+    """Start daphne's process and return at once; ``wait_until_ready`` waits for it.
+
+    ``guard=False`` only for an owner that stays in charge and stops the server
+    itself (``serve``): see ``processes.start_guarded``.
+    """
     check_port_free(host, port)
     if layer != "memory" and not redis_url:
         from .redis_server import shared_redis_url
@@ -124,23 +141,31 @@ def start_server(stage: str = "echo", *, host: str = "127.0.0.1", port: int = 0,
     server_env = server_environment(stage, layer, redis_url, extra_pythonpath)
     server_env.update(env or {})
     command = [
-        sys.executable, "-m", "daphne", "-b", host, "-p", str(port),
+        sys.executable, "-m", "workbook.warm_daphne", "-b", host, "-p", str(port),
         "--access-log", "-", application,
     ]
     tag = new_tag(f"daphne-{stage}")
     process, log_path = start_guarded(
         command, env=server_env, cwd=PROJECT_DIR, log_dir=data_dir() / "logs",
-        log_prefix=f"daphne-{stage}", tag=tag,
+        log_prefix=f"daphne-{stage}", tag=tag, guard=guard,
     )
-    server = Server(process, log_path, tag, stage=stage, host=host, port=port, layer=layer)
+    return Server(process, log_path, tag, stage=stage, host=host, port=port, layer=layer)
+
+
+def wait_until_ready(server: Server, timeout: float = 30.0, wait_for_handshake: bool = True) -> None:
+    """Return once ``server`` listens and (unless told not to) accepts a websocket handshake.
+
+    A server that does not come up is stopped, and ``ServerStartError`` says why.
+    """
     try:
+        from websockets.sync.client import connect  # noqa: F401  (imported while daphne starts)
+
         server.port = _wait_until_listening(server, timeout)
         if wait_for_handshake:  # False only for applications that refuse every handshake
             _wait_for_handshake(server, timeout)
     except BaseException:  # also KeyboardInterrupt: never leave a half-started server
         server.stop()
         raise
-    return server
 
 
 def _deadline_passed(deadline: float, server: Server, what: str) -> None:
@@ -174,7 +199,7 @@ def _wait_until_listening(server: Server, timeout: float) -> int:
             return int(match.group(1))
         _raise_if_exited(server)
         _deadline_passed(deadline, server, "start listening")
-        time.sleep(0.02)
+        time.sleep(0.005)  # reading a short log is cheap; every ms here delays "ready"
 
 
 def _wait_for_handshake(server: Server, timeout: float) -> None:
