@@ -264,12 +264,6 @@ def command_bench(args) -> int:
     return 0 if lost == 0 else 1
 
 
-def command_book(args) -> int:
-    from .book import main as build_book
-
-    return build_book(args.output)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m workbook",
@@ -336,10 +330,6 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     bench.add_argument("--board", action="store_true", help="only the workshop board: 100 attendees reporting")
     bench.set_defaults(handler=command_bench)
-
-    book = commands.add_parser("book", help="build the static HTML book: every chapter executed, offline")
-    book.add_argument("--output", help="the folder to build into (default: artifacts/book/)")
-    book.set_defaults(handler=command_book)
 
     listing = commands.add_parser("list", help="the exercises, their files and status")
     listing.add_argument("--json", action="store_true")
