@@ -31,8 +31,21 @@ def show_source(path: str, *names: str, match: str | None = None) -> Code:
     """
     source = (PROJECT_DIR / path).read_text()
     if names:
-        source = "\n\n".join(definition_source(source, name, path, match) for name in names)
+        parts, current_class = [], None
+        for name in names:
+            owner, _, method = name.rpartition(".")
+            code = definition_source(source, name, path, match)
+            if owner and owner != current_class:  # methods appear under their class's first line
+                parts.append(_class_line(source, owner) + "\n    ...")
+            parts.append(textwrap.indent(code, "    ") if owner else code)
+            current_class = owner or None
+        source = "\n\n".join(parts)
     return Code(source, language="python")
+
+
+def _class_line(source: str, name: str) -> str:
+    node = next(_definitions(ast.parse(source).body, name.split(".")))
+    return ast.get_source_segment(source, node).splitlines()[0]
 
 
 def definition_source(source: str, name: str, path: str = "the file", match: str | None = None) -> str:
@@ -333,6 +346,8 @@ def serve_exercise(exercise_id: str, solutions: bool = False) -> Server:
     exercise = find_exercise(exercise_id)
     if exercise.id == "jwt_middleware":
         raise ValueError("jwt_middleware is a middleware, not a consumer: use check('jwt_middleware')")
+    if exercise.kind == "tests":
+        raise ValueError(f"{exercise.id} is tests, not a consumer: use check({exercise.id!r})")
     learner_file = exercise.main_file(SOLUTIONS_DIR if solutions else EXERCISES_DIR)
     server = _replace_server(f"exercise:{exercise.id}", lambda: start_server(
         exercise.stage, application="workbook.exercise_asgi:application",

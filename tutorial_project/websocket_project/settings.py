@@ -188,3 +188,12 @@ else:
     raise ValueError(
         f"WORKBOOK_CHANNEL_LAYER={WORKBOOK_CHANNEL_LAYER!r}: use memory, redis or redis-pubsub"
     )
+
+# --- Logging ------------------------------------------------------------------------
+# daphne prints every log record once, with a timestamp. Django's own console handler would
+# print each of its warnings ("Unauthorized: /api/token/") a second time: drop it.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+}

@@ -118,8 +118,11 @@ def update_readme(results: dict, readme: Path = REPO_DIR / "README.md") -> None:
     if README_START in text:
         text = re.sub(re.escape(README_START) + ".*?" + re.escape(README_END), lambda _: block, text, flags=re.S)
     else:
-        text += f"\n## Benchmarks\n\n`python -m workbook bench` (about two minutes) measured:\n\n{block}\n"
+        text += f"\n## Benchmarks\n\n`python -m workbook bench` measured:\n\n{block}\n"
     readme.write_text(text)
+    from .prose import update_files  # the figures quoted in prose, here and in notebooks/README.md
+
+    update_files(results)
 
 
 def save(results: dict, output: Path) -> None:
