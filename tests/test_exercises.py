@@ -17,7 +17,11 @@ EXERCISES = load_exercises()
 
 def files_under(root: Path) -> set:
     return {path.relative_to(root).as_posix() for path in root.rglob("*")
-            if path.is_file() and "__pycache__" not in path.parts and path.name != "README.md"}
+            if path.is_file() and "__pycache__" not in path.parts and path.name not in ("README.md", "conftest.py")}
+
+
+def test_both_folders_share_one_conftest_for_the_test_writing_exercises():
+    assert (EXERCISES_DIR / "conftest.py").read_text() == (SOLUTIONS_DIR / "conftest.py").read_text()
 
 
 def test_exercises_and_solutions_mirror_each_other():
@@ -49,7 +53,11 @@ def test_exercise_has_todos_and_solution_has_none(exercise):
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda exercise: exercise.id)
 def test_every_file_imports_as_shipped(exercise, root):
     path = exercise.main_file(root)
-    assert learner_attribute(load_learner_module(path), exercise.consumer, path)
+    module = load_learner_module(path)
+    if exercise.kind == "tests":  # the learner writes tests: there is no consumer in the file
+        assert any(name.startswith("test_") for name in vars(module)), path
+    else:
+        assert learner_attribute(module, exercise.consumer, path)
 
 
 def test_ids_numbers_and_folders_all_find_an_exercise():
@@ -199,7 +207,8 @@ def test_progress_counts_passed_exercises_and_names_the_next():
     from workbook.progress import Row, bar, next_row, next_step
 
     rows = [Row(exercise, "passed" if exercise.number <= 2 else "not attempted") for exercise in EXERCISES]
-    assert bar(2, len(rows), width=10) == f"[####------] 2 of {len(rows)} passed"
+    width = 2 * len(rows)  # two characters per exercise
+    assert bar(2, len(rows), width=width) == "[####" + "-" * (width - 4) + f"] 2 of {len(rows)} passed"
     upcoming = next_row(rows)
     assert upcoming.exercise.number == 3
     assert "python -m workbook check rooms" in next_step(upcoming)

@@ -28,6 +28,7 @@ class Exercise:
     docs: str
     hints: tuple
     shipped_sha256: dict
+    kind: str = "code"  # "code": write a consumer/middleware; "tests": write the tests that catch bugs
 
     def exercise_paths(self) -> list[Path]:
         return [EXERCISES_DIR / name for name in self.files]
@@ -55,7 +56,8 @@ def load_exercises() -> list[Exercise]:
     return [
         Exercise(number=number, id=entry["id"], title=entry["title"], stage=entry["stage"],
                  consumer=entry["consumer"], files=tuple(entry["files"]), docs=entry["docs"],
-                 hints=tuple(entry["hints"]), shipped_sha256=dict(entry.get("shipped_sha256", {})))
+                 hints=tuple(entry["hints"]), shipped_sha256=dict(entry.get("shipped_sha256", {})),
+                 kind=entry.get("kind", "code"))
         for number, entry in enumerate(entries, start=1)
     ]
 

@@ -111,6 +111,8 @@ class LearnerCodeError(Exception):
     def from_exception(cls, error: BaseException, learner_file, doing: str = ""):
         frames, where = learner_traceback(error, learner_file)
         message = str(error).splitlines()[0] if str(error) else ""
+        if isinstance(error, SyntaxError) and error.msg:
+            message = error.msg  # str() would repeat the file and line
         if isinstance(error, KeyError) and error.args:
             message = repr(error.args[0])
         return cls(f"your code raised {type(error).__name__}: {message}{where}"
