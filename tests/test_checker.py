@@ -290,3 +290,26 @@ def test_code_that_awaits_forever_is_an_error(tmp_path, monkeypatch):
                         "        import asyncio\n        await asyncio.Event().wait()\n        await self.accept()\n")
     outcome = check_exercise(exercise, root)
     assert outcome.status in (FAILED, ERROR) and outcome.status != PASSED
+
+
+async def test_a_consumer_served_in_daphne_logs_the_learners_bad_send(tmp_path):
+    """serve_exercise's daphne: a dict sent as text_data fails at the learner's line, in the log."""
+    from workbook.checker.tracebacks import crashes_in_log
+    from workbook.client import Client, SocketClosed
+    from workbook.server import start_server
+
+    exercise = find_exercise("echo_types")
+    root = learner_copy(tmp_path, exercise, SOLUTIONS_DIR, "await self.send(text_data=json.dumps(data))",
+                        "await self.send(text_data=data)")
+    learner_file = root / exercise.files[0]
+    env = {"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.consumer}
+    with start_server("echo", application="workbook.exercise_asgi:application", env=env,
+                      wait_for_handshake=False) as server:
+        client = await Client.connect(server)
+        with pytest.raises(SocketClosed) as closed:
+            await client.receive(timeout=5)
+        assert closed.value.code == 1011  # daphne's "internal error": the consumer raised
+        crashes = crashes_in_log(server.log(), learner_file)
+    assert crashes, server.log()
+    assert crashes[-1].exception.startswith("TypeError: send(text_data=...) got a dict, not a str")
+    assert "    await self.send(text_data=data)" in crashes[-1].lines()
