@@ -17,7 +17,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from websocket_app.protocol import FLOOD_CLOSE_AFTER, MAX_FRAME_CHARS, RATE_LIMIT_BURST, RATE_LIMITED, UNAUTHENTICATED
+from websocket_app.protocol import (
+    FLOOD_CLOSE_AFTER, MAX_FRAME_CHARS, RATE_LIMIT_BURST, RATE_LIMIT_PER_SECOND, RATE_LIMITED, UNAUTHENTICATED,
+)
 from workbook.board.client import JoinError, base_url, join, leave, load_credentials, read_queue, report_outcome, scrub
 from workbook.board.server import start_board
 
@@ -211,16 +213,20 @@ def test_the_same_report_sent_twice_counts_once(board, tmp_path):
 def test_a_flood_is_rate_limited_then_closed(board, tmp_path):
     token = join(board.http_url, board.code, "Mallory", directory=tmp_path)["token"]
     with report_socket(board, token) as websocket:
+        started = time.monotonic()
         for _ in range(RATE_LIMIT_BURST + FLOOD_CLOSE_AFTER + 20):
             try:
                 websocket.send(a_report())
             except ConnectionClosed:
                 break
         frames, code = frames_until_closed(websocket)
+        elapsed = time.monotonic() - started
     assert code == RATE_LIMITED
     recorded = sum(frame.get("event") == "recorded" for frame in frames)
     limited = sum(frame.get("error") == "rate_limited" for frame in frames)
-    assert RATE_LIMIT_BURST <= recorded < RATE_LIMIT_BURST + 5 and limited >= FLOOD_CLOSE_AFTER
+    # The burst, plus what the bucket refilled while the board worked through the flood.
+    assert RATE_LIMIT_BURST <= recorded <= RATE_LIMIT_BURST + RATE_LIMIT_PER_SECOND * elapsed + 1
+    assert limited >= FLOOD_CLOSE_AFTER
 
 
 def test_origin_is_checked(board, tmp_path):
@@ -343,14 +349,25 @@ def test_a_check_with_the_board_down_takes_as_long_as_without_a_board(tmp_path):
                 folder.mkdir()
                 credentials = dict(load_credentials(tmp_path / "joined"), url=url)
                 (folder / "board-attendee.json").write_text(json.dumps(credentials))
-            times = {"no board": [], "board down": []}
-            for _ in range(3):
-                for label, board_dir in (("no board", tmp_path / "nobody"), ("board down", folder)):
-                    started = time.perf_counter()
-                    cli("check", "echo_types", env={"WORKBOOK_BOARD_DIR": str(board_dir)})
-                    times[label].append(time.perf_counter() - started)
-            difference = statistics.median(times["board down"]) - statistics.median(times["no board"])
-            assert difference < 0.2, times
+            started = time.perf_counter()
+            report_outcome(outcome(), directory=folder)  # what the check itself pays
+            assert time.perf_counter() - started < 0.1
+            # Medians of alternating runs; a second series only if the first was disturbed
+            # (two cores shared with other work): a real slowdown fails both.
+            differences = []
+            for _series in range(2):
+                times = {"no board": [], "board down": []}
+                for _ in range(5):
+                    for label, board_dir in (("no board", tmp_path / "nobody"), ("board down", folder)):
+                        wait_for_senders(folder)
+                        started = time.perf_counter()
+                        cli("check", "echo_types", env={"WORKBOOK_BOARD_DIR": str(board_dir)})
+                        times[label].append(time.perf_counter() - started)
+                differences.append((statistics.median(times["board down"]) - statistics.median(times["no board"]),
+                                    times))
+                if differences[-1][0] < 0.2:
+                    break
+            assert differences[-1][0] < 0.2, differences
             wait_for_senders(folder)
     finally:
         silent.close()

@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import uuid
@@ -148,8 +149,14 @@ def scrub(message: str) -> str:
 
 
 def start_sender(directory: Path) -> None:
-    """Start ``workbook.board.sender`` detached: the check's process may end at once."""
-    subprocess.Popen([sys.executable, "-m", "workbook.board.sender", str(directory)],
+    """Start ``workbook.board.sender`` detached: the check's process may end at once.
+
+    At a lower priority (``nice``) where there is one: the sender must not slow the
+    learner's next check down, even on a busy machine.
+    """
+    nice = shutil.which("nice")
+    command = [sys.executable, "-m", "workbook.board.sender", str(directory)]
+    subprocess.Popen(([nice, "-n", "10"] if nice else []) + command,
                      cwd=REPO_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                      stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
 

@@ -7,9 +7,11 @@ rest queued for the next check.
 """
 import fcntl
 import json
+import socket
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .client import STATUS, load_credentials, read_queue, remove_from_queue
 
@@ -20,13 +22,17 @@ BATCH = 15  # under the board's burst of 20 reports per attendee
 
 def send_queued(directory: Path, deadline: float | None = None) -> dict:
     """Send what is queued; return ``{"sent": n, "left": n, "problem": str | None}``."""
-    from websockets.exceptions import WebSocketException
-    from websockets.sync.client import connect
-
     deadline = deadline or time.monotonic() + LIFETIME
     credentials = load_credentials(directory)
     sent, problem = 0, None
-    if credentials is not None:
+    if credentials is None or not read_queue(directory):
+        return {"sent": 0, "left": 0, "problem": None}  # an earlier sender delivered everything
+    if not _answers(credentials["url"]):
+        problem = "board unreachable: nothing listens at its address"
+    else:
+        from websockets.exceptions import WebSocketException
+        from websockets.sync.client import connect
+
         ws_url = credentials["url"].replace("http", "ws", 1) + "board/ws/report/"
         try:
             with connect(ws_url, origin=credentials["url"].rstrip("/"), open_timeout=SEND_TIMEOUT,
@@ -46,6 +52,18 @@ def send_queued(directory: Path, deadline: float | None = None) -> dict:
     result = {"sent": sent, "left": left, "problem": problem}
     (directory / STATUS).write_text(json.dumps(result))
     return result
+
+
+def _answers(url: str) -> bool:
+    """A plain TCP connect first: when the board is down, the sender ends here, cheaply,
+    without even importing the websocket library (it runs beside the learner's checks)."""
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)),
+                                 timeout=SEND_TIMEOUT).close()
+    except OSError:
+        return False
+    return True
 
 
 def _send_batch(ws, batch: list) -> tuple[set, str | None]:
