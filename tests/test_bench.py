@@ -22,9 +22,31 @@ def test_quick_bench_writes_results_and_plot(tmp_path):
                              "--output", str(output)], capture_output=True, text=True, timeout=200)
     assert result.returncode == 0, result.stdout + result.stderr
     results = json.loads(output.read_text())
-    assert results["startup"]["ratio"] > 0 and results["echo"]["ratio_p50"] > 0
+    assert results["startup"]["ratio"] > 0 and results["startup"]["serve_ratio"] > 0
+    assert results["echo"]["ratio_p50"] > 0
+    for baseline in ("raw_websockets", "bare_asgi_daphne", "minimal_consumer_daphne"):
+        assert results["echo"][baseline]["count"] > 0, baseline
     assert {row["layout"] for row in results["fanout"]} == {
         "memory, 1 process", "redis core, 2 processes", "redis pub/sub, 2 processes"}
     assert all(row["lost"] == 0 and row["count"] == row["clients"] * row["rounds"] for row in results["fanout"])
     assert (tmp_path / "fanout.png").stat().st_size > 10_000
     assert "| echo round trip p50 |" in result.stdout
+    assert "| minimal Channels consumer" in result.stdout
+
+
+@pytest.mark.timeout(240)
+def test_quick_soak_counts_every_delivery(tmp_path):
+    output = tmp_path / "results.json"
+    result = subprocess.run([sys.executable, "-m", "workbook", "bench", "--soak", "--quick",
+                             "--output", str(output)], capture_output=True, text=True, timeout=200)
+    assert result.returncode == 0, result.stdout + result.stderr
+    layouts = json.loads(output.read_text())["soak"]["layouts"]
+    assert [row["layout"] for row in layouts] == [
+        "memory, 1 process", "redis core, 2 processes", "redis pub/sub, 2 processes"]
+    for row in layouts:
+        # tiny rates: everything arrives, in order, and each step counted every delivery
+        assert row["steps"] and all(step["delivered"] == step["expected"] > 0 for step in row["steps"])
+        assert row["out_of_order"] == 0 and not row["silent_loss"]
+        assert row["highest_rate_nothing_lost"] == row["steps"][-1]["rate"]
+        assert all(rss > 10 for rss in row["rss_mb_after_run"])  # the daphne process, not the guard
+    assert "| soak: one room" in result.stdout

@@ -2,9 +2,11 @@
 import asyncio
 import contextlib
 import gc
+import http.client
 import json
 import math
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -16,7 +18,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 from websockets.sync.client import connect as sync_connect
 
-from ..paths import PROJECT_DIR, data_dir
+from ..paths import PROJECT_DIR, REPO_DIR, data_dir
 from ..processes import GuardedProcess, new_tag, start_guarded
 from ..server import DEFAULT_APPLICATION, LISTENING, server_environment, start_server
 
@@ -45,37 +47,70 @@ def summary(values: list) -> dict:
             "count": len(values)}
 
 
-# --- Start-up: the harness vs a bare daphne ----------------------------------------------
+# --- Start-up: the harness and `serve` vs a bare daphne ---------------------------------------
+def http_answers(port: int) -> bool:
+    """True once the server answers an HTTP request (any status)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", "/test-ws/")
+        connection.getresponse().read()
+        return True
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def wait_for_http(port: int, started: float, timeout: float = 30.0) -> float:
+    while time.perf_counter() - started < timeout:
+        if http_answers(port):
+            return time.perf_counter() - started
+        time.sleep(0.005)
+    raise TimeoutError(f"nothing answered HTTP on port {port}")
+
+
 def harness_start_seconds() -> float:
+    """``start_server("echo")`` (it returns after its own handshake), until the first HTTP answer."""
     started = time.perf_counter()
     server = start_server("echo")
-    elapsed = time.perf_counter() - started
-    server.stop()
-    return elapsed
+    try:
+        return wait_for_http(server.port, started)
+    finally:
+        server.stop()
+
+
+def serve_start_seconds(timeout: float = 30.0) -> float:
+    """``python -m workbook serve --stage echo`` as a learner types it, until the first HTTP answer."""
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "workbook", "serve", "--stage", "echo", "--port", "0",
+                                "--quiet"], cwd=REPO_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    try:
+        for line in process.stdout:
+            match = re.search(r"websocket: ws://[\w.]+:(\d+)/", line)
+            if match:
+                return wait_for_http(int(match.group(1)), started, timeout)
+        raise RuntimeError(f"serve did not start (exit code {process.wait()})")
+    finally:
+        process.terminate()
+        process.wait(10)
+        process.stdout.close()
 
 
 def bare_daphne_start_seconds(timeout: float = 30.0) -> float:
-    """``daphne`` as a learner would start it, timed until its first websocket handshake."""
+    """``daphne`` as a learner would start it, until its first HTTP answer."""
     log = tempfile.NamedTemporaryFile(prefix="bare-daphne-", suffix=".log", delete=False)
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", DEFAULT_APPLICATION],
         cwd=PROJECT_DIR, env=server_environment("echo"), stdout=log, stderr=subprocess.STDOUT)
     try:
-        port = None
         while time.perf_counter() - started < timeout:
-            if port is None:
-                match = LISTENING.search(Path(log.name).read_text())
-                port = match and int(match.group(1))
-            else:
-                try:
-                    with sync_connect(f"ws://127.0.0.1:{port}/ws/chat/",
-                                      origin=f"http://127.0.0.1:{port}", open_timeout=2):
-                        return time.perf_counter() - started
-                except OSError:
-                    pass
+            match = LISTENING.search(Path(log.name).read_text())
+            if match:
+                return wait_for_http(int(match.group(1)), started, timeout)
             time.sleep(0.005)
-        raise TimeoutError("bare daphne did not accept a handshake")
+        raise TimeoutError("bare daphne did not start listening")
     finally:
         process.terminate()
         process.wait(10)
@@ -83,14 +118,19 @@ def bare_daphne_start_seconds(timeout: float = 30.0) -> float:
 
 
 def startup(rounds: int) -> dict:
-    """Alternate the two, so drift in the machine's load hits both alike."""
-    harness, bare = [], []
+    """Alternate the three, so drift in the machine's load hits them alike."""
+    harness, serve, bare = [], [], []
     for _ in range(rounds):
         harness.append(harness_start_seconds())
+        serve.append(serve_start_seconds())
         bare.append(bare_daphne_start_seconds())
-    harness_median, bare_median = statistics.median(harness), statistics.median(bare)
-    return {"harness_median_s": round(harness_median, 3), "bare_daphne_median_s": round(bare_median, 3),
-            "ratio": round(harness_median / bare_median, 2), "rounds": rounds}
+    medians = {name: statistics.median(values) for name, values in
+               (("harness", harness), ("serve", serve), ("bare", bare))}
+    return {"harness_median_s": round(medians["harness"], 3), "serve_median_s": round(medians["serve"], 3),
+            "bare_daphne_median_s": round(medians["bare"], 3),
+            "ratio": round(medians["harness"] / medians["bare"], 2),
+            "serve_ratio": round(medians["serve"] / medians["bare"], 2), "rounds": rounds,
+            "measured_until": "first HTTP answer"}
 
 
 # --- Echo round trips: the stage-1 consumer vs a raw websockets server ----------------------
@@ -127,19 +167,40 @@ async def round_trips(url: str, origin: str, count: int, warmup: int = 50) -> li
     return timings
 
 
-def echo(count: int) -> dict:
+ECHO_BASELINES = {  # under daphne, beside the stage-1 consumer
+    "bare_asgi_daphne": "workbook.bench.echo_apps:bare_asgi_echo",
+    "minimal_consumer_daphne": "workbook.bench.echo_apps:minimal_consumer_echo",
+}
+
+
+def echo(count: int, passes: int = 2) -> dict:
+    """Round trips through the stage-1 consumer and three baselines: raw ``websockets``, a bare
+    ASGI echo under daphne (what daphne costs) and a minimal Channels consumer under daphne
+    (what Channels costs). Measured in ``passes`` interleaved passes, so load drift hits all."""
     raw_server, raw_port = start_raw_echo_server()
+    # Thousands of back-to-back messages on one socket: the rate limit would drop them.
+    no_limit = {"WORKBOOK_RATE_LIMIT_PER_SECOND": "0"}
+    servers = {"daphne_echo_consumer": start_server("echo", env=no_limit)}
     try:
-        # Thousands of back-to-back messages on one socket: the rate limit would drop them.
-        with start_server("echo", env={"WORKBOOK_RATE_LIMIT_PER_SECOND": "0"}) as daphne_server:
-            daphne_times = asyncio.run(round_trips(daphne_server.ws_url, daphne_server.origin, count))
-            raw_times = asyncio.run(round_trips(f"ws://127.0.0.1:{raw_port}/", "http://127.0.0.1", count))
+        for name, application in ECHO_BASELINES.items():
+            servers[name] = start_server("echo", application=application)
+        targets = {name: (server.ws_url, server.origin) for name, server in servers.items()}
+        targets["raw_websockets"] = (f"ws://127.0.0.1:{raw_port}/", "http://127.0.0.1")
+        timings = {name: [] for name in targets}
+        for _ in range(passes):
+            for name, (url, origin) in targets.items():
+                timings[name] += asyncio.run(round_trips(url, origin, count // passes))
     finally:
         raw_server.stop()
-    daphne, raw = summary(daphne_times), summary(raw_times)
-    return {"daphne_echo_consumer": daphne, "raw_websockets": raw,
-            "ratio_p50": round(daphne["p50_ms"] / raw["p50_ms"], 2),
-            "ratio_p99": round(daphne["p99_ms"] / raw["p99_ms"], 2)}
+        for server in servers.values():
+            server.stop()
+    figures = {name: summary(values) for name, values in timings.items()}
+    consumer, raw, minimal = (figures[name] for name in
+                              ("daphne_echo_consumer", "raw_websockets", "minimal_consumer_daphne"))
+    return {**figures,
+            "ratio_p50": round(consumer["p50_ms"] / raw["p50_ms"], 2),
+            "ratio_p99": round(consumer["p99_ms"] / raw["p99_ms"], 2),
+            "ratio_p50_to_minimal_consumer": round(consumer["p50_ms"] / minimal["p50_ms"], 2)}
 
 
 # --- Fan-out: one message to every client of a room -----------------------------------------

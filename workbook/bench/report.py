@@ -33,11 +33,17 @@ def notebook_seconds() -> dict:
     return timings
 
 
+def load_average() -> list:
+    """The 1, 5 and 15 minute load averages: figures from a busy machine are not comparable."""
+    return [round(value, 2) for value in os.getloadavg()] if hasattr(os, "getloadavg") else []
+
+
 def run(quick: bool, token: str, with_notebooks: bool = True, progress=print) -> dict:
     sizes = [5] if quick else [10, 50, 200]
-    progress("start-up: harness vs bare daphne …")
-    startup = measure.startup(rounds=1 if quick else 7)
-    progress("echo round trips: daphne consumer vs raw websockets …")
+    load_before = load_average()
+    progress("start-up: harness and serve vs bare daphne …")
+    startup = measure.startup(rounds=1 if quick else 9)
+    progress("echo round trips: the stage-1 consumer vs a minimal Channels consumer, bare ASGI, raw websockets …")
     echo = measure.echo(count=50 if quick else 2000)
     progress(f"fan-out to {sizes} clients: memory, redis core, redis pub/sub …")
     fanout = measure.fanout(sizes, rounds=3 if quick else 40, token=token)
@@ -46,23 +52,70 @@ def run(quick: bool, token: str, with_notebooks: bool = True, progress=print) ->
         progress("notebooks, headless …")
         notebooks = notebook_seconds()
     return {"date": datetime.date.today().isoformat(), "machine": machine(), "quick": quick,
+            "load_average": {"before": load_before, "after": load_average()},
             "startup": startup, "echo": echo, "fanout": fanout, "notebook_seconds": notebooks}
 
 
+def _ms(figures: dict | None, key: str) -> str:
+    return f"{figures[key]:.2f} ms" if figures else "–"
+
+
+def startup_and_echo_rows(startup: dict, echo: dict) -> list:
+    until = startup.get("measured_until", "first handshake")
+    rows = [f"| start → {until} (median of {startup['rounds']}) | harness {startup['harness_median_s']:.2f} s "
+            f"| bare daphne {startup['bare_daphne_median_s']:.2f} s | {startup['ratio']:.2f} |"]
+    if "serve_median_s" in startup:
+        rows.append(f"| start → {until} (median of {startup['rounds']}) | `python -m workbook serve` "
+                    f"{startup['serve_median_s']:.2f} s | bare daphne {startup['bare_daphne_median_s']:.2f} s "
+                    f"| {startup['serve_ratio']:.2f} |")
+    consumer, raw = echo["daphne_echo_consumer"], echo["raw_websockets"]
+    minimal, bare = echo.get("minimal_consumer_daphne"), echo.get("bare_asgi_daphne")
+    for key in ("p50_ms", "p99_ms"):
+        label = key.split("_")[0]
+        if minimal:
+            rows.append(f"| echo round trip {label} | daphne + EchoConsumer {consumer[key]:.2f} ms "
+                        f"| minimal Channels consumer {_ms(minimal, key)} | {consumer[key] / minimal[key]:.2f} |")
+        rows.append(f"| echo round trip {label} | daphne + EchoConsumer {consumer[key]:.2f} ms "
+                    f"| raw websockets {raw[key]:.2f} ms | {consumer[key] / raw[key]:.2f} |")
+    if minimal and bare:
+        rows.append(f"| echo baselines p50 | minimal Channels consumer {_ms(minimal, 'p50_ms')} "
+                    f"| bare ASGI echo under daphne {_ms(bare, 'p50_ms')} "
+                    f"| {minimal['p50_ms'] / bare['p50_ms']:.2f} |")
+    return rows
+
+
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
+def soak_rows(soak: list) -> list:
+    lines = ["", "| soak: one room, paced sends (`bench --soak`) | clients | highest rate, nothing lost "
+             "| first rate that lost | lost there (senders told) | out of order | server RSS warm-up → end |",
+             "|---|---|---|---|---|---|---|"]
+    for row in soak:
+        rss = ", ".join(f"{warm:.0f} → {end:.0f} MB" for warm, end in
+                        zip(row["rss_mb_after_warm_up"], row["rss_mb_after_run"]))
+        lossy = f"{row['first_lossy_rate']} msg/s" if row["first_lossy_rate"] else "none up to the last step"
+        lines.append(f"| {row['layout']} | {row['clients']} | {row['highest_rate_nothing_lost']} msg/s "
+                     f"= {_thousands(row['deliveries_per_second'])} deliveries/s | {lossy} "
+                     f"| {_thousands(row['lost_at_first_lossy_rate'])} "
+                     f"({_thousands(row['told_at_first_lossy_rate'])} told) | {row['out_of_order']} | {rss} |")
+    return lines
+
+
 def table(results: dict) -> str:
+    if "startup" not in results:  # a soak on its own
+        return "\n".join(soak_rows(results["soak"]["layouts"])).strip()
     startup, echo = results["startup"], results["echo"]
+    load = results.get("load_average", {}).get("before")
     lines = [
         f"Measured {results['date']} on {results['machine']['cpu']} ({results['machine']['cores']} cores), "
-        f"Python {results['machine']['python']}, {results['machine']['system']}.",
+        f"Python {results['machine']['python']}, {results['machine']['system']}"
+        + (f"; load average {load[0]:.2f} at the start." if load else "."),
         "",
         "| measurement | workbook | baseline | ratio |",
         "|---|---|---|---|",
-        f"| start → first handshake (median of {startup['rounds']}) | harness {startup['harness_median_s']:.2f} s "
-        f"| bare daphne {startup['bare_daphne_median_s']:.2f} s | {startup['ratio']:.2f} |",
-        f"| echo round trip p50 | daphne + EchoConsumer {echo['daphne_echo_consumer']['p50_ms']:.2f} ms "
-        f"| raw websockets {echo['raw_websockets']['p50_ms']:.2f} ms | {echo['ratio_p50']:.2f} |",
-        f"| echo round trip p99 | {echo['daphne_echo_consumer']['p99_ms']:.2f} ms "
-        f"| {echo['raw_websockets']['p99_ms']:.2f} ms | {echo['ratio_p99']:.2f} |",
+        *startup_and_echo_rows(startup, echo),
         "",
         "| fan-out (send → each receipt) | clients | p50 | p99 | ratio p99 to memory | lost |",
         "|---|---|---|---|---|---|",
@@ -72,6 +125,8 @@ def table(results: dict) -> str:
         ratio = row["p99_ms"] / memory_p99[row["clients"]] if memory_p99.get(row["clients"]) else float("nan")
         lines.append(f"| {row['layout']} | {row['clients']} | {row['p50_ms']:.1f} ms | {row['p99_ms']:.1f} ms "
                      f"| {ratio:.2f} | {row['lost']} |")
+    if results.get("soak"):
+        lines += soak_rows(results["soak"]["layouts"])
     if results["notebook_seconds"]:
         lines += ["", "| notebook (headless, kernel start included) | seconds |", "|---|---|"]
         lines += [f"| {name} | {seconds} |" for name, seconds in results["notebook_seconds"].items()]
@@ -125,7 +180,29 @@ def update_readme(results: dict, readme: Path = REPO_DIR / "README.md") -> None:
     update_files(results)
 
 
+def merged_with_previous(results: dict, output: Path) -> dict:
+    """The main run and the soak (``bench --soak``) are run apart: each keeps the other's figures."""
+    if not output.exists():
+        return results
+    previous = json.loads(output.read_text())
+    if "soak" not in results and "soak" in previous:
+        return {**results, "soak": previous["soak"]}
+    if set(results) == {"soak"}:
+        return {**previous, **results}
+    return results
+
+
 def save(results: dict, output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n")
-    plot(results, output.with_name("fanout.png"))
+    if results.get("fanout"):
+        plot(results, output.with_name("fanout.png"))
+
+
+def run_soak(quick: bool, token: str, progress=print) -> dict:
+    from .soak import soak
+
+    load_before = load_average()
+    layouts = soak(token, quick=quick, progress=progress)
+    return {"soak": {"date": datetime.date.today().isoformat(), "quick": quick,
+                     "load_average": {"before": load_before, "after": load_average()}, "layouts": layouts}}

@@ -1,0 +1,187 @@
+"""``python -m workbook bench --soak``: one busy room, paced sends, every delivery counted.
+
+200 real clients in one room, spread over two chat servers sharing Redis (and, as the
+baseline, one server with the in-memory layer). Four of them send, in turn, at a fixed
+total rate; the rate climbs step by step until something is lost. Every receipt is
+counted per client and per sender, and checked for order. Reported per layout:
+
+- the highest rate with nothing lost (messages/s, and deliveries/s = rate x clients);
+- at the first rate that lost something: how many deliveries, and whether the senders
+  were told (``room_overloaded`` error frames) or the loss was silent;
+- each server's resident memory (RSS) after warm-up and after the run.
+
+The rate limit of a connection is lifted (``WORKBOOK_RATE_LIMIT_PER_SECOND=0``), as
+a busy room of many people would exceed one person's limit.
+"""
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+
+from ..processes import processes_tagged
+from .measure import no_gc_pauses
+
+LAYOUTS = {
+    "memory, 1 process": ("memory", 1),
+    "redis core, 2 processes": ("redis", 2),
+    "redis pub/sub, 2 processes": ("redis-pubsub", 2),
+}
+FULL = {"clients": 200, "senders": 4, "rates": [10, 20, 40, 60, 80, 100, 150], "seconds": 10.0}
+QUICK = {"clients": 10, "senders": 2, "rates": [5, 10], "seconds": 1.0}
+NO_RATE_LIMIT = {"WORKBOOK_RATE_LIMIT_PER_SECOND": "0"}
+
+
+def rss_megabytes(server) -> float:
+    """Resident memory of the server's daphne process (not its guard), from /proc."""
+    pids = [pid for pid in processes_tagged(server.tag) if pid != server.process.pid]
+    total_kb = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+    return round(total_kb / 1024, 1)
+
+
+class Room:
+    """The clients of one soak room and everything they received."""
+
+    def __init__(self, sockets: list, senders: int):
+        self.sockets = sockets
+        self.senders = sockets[:senders]
+        self.received = [dict() for _ in sockets]  # per client: sender -> count
+        self.last_seen = [dict() for _ in sockets]  # per client: sender -> last number
+        self.out_of_order = 0
+        self.overload_notices = 0  # room_overloaded error frames the senders got
+        self.other_errors = {}
+        self.total = 0
+        self.readers = [asyncio.create_task(self.read(index, websocket))
+                        for index, websocket in enumerate(sockets)]
+
+    async def read(self, index: int, websocket):
+        received, last_seen = self.received[index], self.last_seen[index]
+        async for frame in websocket:
+            data = json.loads(frame)
+            if "error" in data:
+                if data["error"] == "room_overloaded":
+                    self.overload_notices += 1
+                else:
+                    self.other_errors[data["error"]] = self.other_errors.get(data["error"], 0) + 1
+                continue
+            text = data.get("message", "")
+            if not text.startswith("bob: soak "):
+                continue  # join notices
+            _, _, sender, number = text.split(" ")
+            number = int(number)
+            received[sender] = received.get(sender, 0) + 1
+            if number <= last_seen.get(sender, -1):
+                self.out_of_order += 1
+            last_seen[sender] = number
+            self.total += 1
+
+    async def close(self):
+        for reader in self.readers:
+            reader.cancel()
+        await asyncio.gather(*(websocket.close() for websocket in self.sockets), return_exceptions=True)
+
+
+async def open_room(servers: list, clients: int, senders: int, token: str) -> Room:
+    room = f"ws/chat/soak-{uuid.uuid4().hex[:8]}/?token={token}"
+    sockets = []
+    for number in range(clients):
+        server = servers[number % len(servers)]
+        sockets.append(await connect(f"ws://127.0.0.1:{server.port}/{room}", origin=server.origin,
+                                     max_queue=None))
+    result = Room(sockets, senders)
+    await asyncio.sleep(1.0 + clients * 0.01)  # let the join notices pass
+    return result
+
+
+async def paced_step(room: Room, rate: float, seconds: float, step: int) -> dict:
+    """Send ``rate`` messages/s for ``seconds``, the senders in turn; then wait for the stragglers."""
+    count = max(1, round(rate * seconds))
+    before_total, before_notices = room.total, room.overload_notices
+    started = time.perf_counter()
+    for number in range(count):
+        delay = started + number / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sender = room.senders[number % len(room.senders)]
+        await sender.send(json.dumps({"message": f"soak s{number % len(room.senders)}-{step} {number}"}))
+    sending_seconds = time.perf_counter() - started
+    expected = count * len(room.sockets)
+    # Drain: until everything arrived, or nothing more arrived for 3 s (bounded: 60 s).
+    deadline, last_total, quiet_since = time.monotonic() + 60, -1, time.monotonic()
+    while room.total - before_total < expected and time.monotonic() < deadline:
+        if room.total != last_total:
+            last_total, quiet_since = room.total, time.monotonic()
+        elif time.monotonic() - quiet_since > 3:
+            break
+        await asyncio.sleep(0.05)
+    delivered = room.total - before_total
+    return {"rate": rate, "messages": count, "expected": expected, "delivered": delivered,
+            "lost": expected - delivered, "told": room.overload_notices - before_notices,
+            "achieved_rate": round((count - 1) / sending_seconds, 1) if count > 1 else rate,
+            "drain_seconds": round(time.perf_counter() - started - sending_seconds, 2)}
+
+
+async def soak_layout(servers: list, sizes: dict, token: str, progress) -> dict:
+    room = await open_room(servers, sizes["clients"], sizes["senders"], token)
+    try:
+        with no_gc_pauses():
+            warm = await paced_step(room, sizes["rates"][0], min(2.0, sizes["seconds"]), step=0)
+            rss_warm = [rss_megabytes(server) for server in servers]
+            steps = []
+            for step, rate in enumerate(sizes["rates"], start=1):
+                result = await paced_step(room, rate, sizes["seconds"], step)
+                steps.append(result)
+                progress(f"    {rate:>4} msg/s: {result['delivered']} of {result['expected']} delivered, "
+                         f"{result['told']} overload notices")
+                if result["lost"]:
+                    break  # the first rate that loses something: no need to go higher
+            rss_end = [rss_megabytes(server) for server in servers]
+    finally:
+        await room.close()
+    sustained = [step["rate"] for step in steps if step["lost"] == 0]
+    first_loss = next((step for step in steps if step["lost"]), None)
+    return {
+        "clients": sizes["clients"], "senders": sizes["senders"], "seconds_per_step": sizes["seconds"],
+        "warm_up_lost": warm["lost"], "steps": steps,
+        "highest_rate_nothing_lost": max(sustained) if sustained else 0,
+        "deliveries_per_second": (max(sustained) if sustained else 0) * sizes["clients"],
+        "first_lossy_rate": first_loss and first_loss["rate"],
+        "lost_at_first_lossy_rate": first_loss["lost"] if first_loss else 0,
+        "told_at_first_lossy_rate": first_loss["told"] if first_loss else 0,
+        "silent_loss": bool(first_loss and first_loss["lost"] and not first_loss["told"]),
+        "out_of_order": room.out_of_order, "other_errors": room.other_errors,
+        "rss_mb_after_warm_up": rss_warm, "rss_mb_after_run": rss_end,
+        "rss_growth_pct": [round((end / warm - 1) * 100, 1) if warm else None
+                           for warm, end in zip(rss_warm, rss_end)],
+    }
+
+
+def soak(token: str, quick: bool = False, progress=print) -> list:
+    from ..redis_server import start_redis
+    from ..server import start_server
+
+    sizes = QUICK if quick else FULL
+    results = []
+    with start_redis() as redis:
+        for label, (layer, processes) in LAYOUTS.items():
+            progress(f"  {label}, {sizes['clients']} clients:")
+            servers = [start_server("chat", layer=layer, redis_url=redis.url, env=NO_RATE_LIMIT)
+                       for _ in range(processes)]
+            try:
+                figures = asyncio.run(soak_layout(servers, sizes, token, progress))
+                logs = "".join(server.log() for server in servers)
+                figures["layer_over_capacity_log_lines"] = logs.count("channels over capacity in group")
+                figures["room_overloaded_log_lines"] = logs.count("room_overloaded")
+            finally:
+                for server in servers:
+                    server.stop()
+            results.append({"layout": label, **figures})
+    return results
