@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from asgiref.sync import sync_to_async
+from websockets.exceptions import WebSocketException
 from websocket_app.protocol import BAD_ROOM, UNAUTHENTICATED
 
 from ..client import Client, HandshakeRefused, NothingReceived, SocketClosed
@@ -198,6 +199,9 @@ async def _live_connect(server, context, kind, step):
                         "lost: accept() first, then close(code=UNAUTHENTICATED)") from None
         raise Unmet(step, "the handshake to be accepted", f"HTTP {refused.status} at the handshake",
                     "the server failed while connecting: read its log") from None
+    except (OSError, TimeoutError, WebSocketException) as error:  # dropped, reset, not a handshake
+        raise Unmet(step, "the handshake to be accepted",
+                    f"the connection failed ({type(error).__name__}: {error})") from None
 
 
 async def _live_expect(client, expected, step):
