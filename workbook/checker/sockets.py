@@ -130,13 +130,15 @@ class CheckedSocket:
 
     async def expect_nothing(self, step: str, why: str, advice: str = "") -> None:
         output = await self._next_output(step, timeout=0.3)
-        if output is not None:
-            got = describe(output.get("text")) if output["type"] == "websocket.send" else self._closed(output)
-            try:
-                got = describe(json.loads(output["text"]))
-            except (KeyError, TypeError, ValueError):
-                pass
-            raise Unmet(step, f"nothing ({why})", got, advice)
+        if output is None:
+            return
+        if output["type"] == "websocket.close":
+            raise Unmet(step, f"nothing ({why})", self._closed(output), advice)
+        try:
+            got = describe(json.loads(output.get("text") or ""))
+        except ValueError:
+            got = describe(output.get("text", output.get("bytes")))
+        raise Unmet(step, f"nothing ({why})", got, advice)
 
     async def send(self, frame, step: str = "") -> None:
         if isinstance(frame, bytes):
