@@ -212,6 +212,19 @@ def test_a_crash_inside_daphne_is_read_from_its_log(tmp_path):
     assert '    token = query["token"][0]' in outcome.details
 
 
+@pytest.mark.parametrize("mistake, advice", [
+    ("ORM called from async code", "@database_sync_to_async"),
+    ("crashes on text that is not JSON", "catch it and answer with an error frame"),
+    ("crashes in connect() without a token", "read it with .get()"),
+])
+def test_common_exceptions_come_with_their_usual_fix(mistake, advice, tmp_path):
+    exercise_id, _, old, new, *_ = next(row for row in WRONG if row[1] == mistake)
+    exercise = find_exercise(exercise_id)
+    outcome = check_exercise(exercise, learner_copy(tmp_path, exercise, SOLUTIONS_DIR, old, new))
+    assert outcome.status == ERROR
+    assert advice in outcome.next_step and "fix the error in" in outcome.next_step
+
+
 def test_a_bug_in_the_checker_is_not_blamed_on_the_learner(tmp_path, monkeypatch):
     from workbook.checker import checks
 

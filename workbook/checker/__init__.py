@@ -61,7 +61,8 @@ def _run(exercise: Exercise, learner_file: Path) -> Outcome:
     except Unmet as unmet:
         return Outcome(exercise.id, FAILED, str(unmet), f"fix {_shown(learner_file)}; stuck? {hint}")
     except LearnerCodeError as error:
-        return Outcome(exercise.id, ERROR, str(error), f"fix the error in {_shown(learner_file)}; "
+        advice = f"{error.advice}; " if error.advice else ""
+        return Outcome(exercise.id, ERROR, str(error), f"{advice}fix the error in {_shown(learner_file)}; "
                        f"stuck? {hint}", details=error.details, log=error.log)
     except TimeoutError:
         return Outcome(exercise.id, ERROR, f"the check did not finish in {CHECK_TIMEOUT:.0f} s: "

@@ -21,7 +21,7 @@ from websocket_app.protocol import BAD_ROOM, UNAUTHENTICATED
 from ..client import Client, HandshakeRefused, NothingReceived, SocketClosed
 from ..server import start_server
 from .loading import checked_application, exercise_routes, learner_attribute, load_learner_module
-from .outcome import LearnerCodeError, Unmet, describe
+from .outcome import LearnerCodeError, Unmet, describe, known_cause
 from .sockets import CheckedSocket, close_words
 from .tracebacks import crashes_in_log, shown_path
 
@@ -184,7 +184,8 @@ async def crashes_reported(server, context, step: str, wait: float = 1.0):
         if crashes:
             crash = crashes[-1]
             raise LearnerCodeError(f"your code raised {crash.exception}{crash.where} while {step} "
-                                   f"(in daphne)", crash.lines(), shown_path(server.log_path)) from None
+                                   f"(in daphne)", crash.lines(), shown_path(server.log_path),
+                                   known_cause(crash.exception)) from None
         raise
 
 

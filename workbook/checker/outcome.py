@@ -95,6 +95,22 @@ class Unmet(Exception):
         super().__init__(text + (f" — {advice}" if advice else ""))
 
 
+#: Exceptions learners meet often, and what usually fixes them (by the exception's class name).
+KNOWN_CAUSES = {
+    "SynchronousOnlyOperation": "the ORM is synchronous: call it from a function decorated with "
+                                "@database_sync_to_async",
+    "JSONDecodeError": "text that is not JSON makes json.loads raise ValueError: catch it and answer "
+                       "with an error frame",
+    "KeyError": "a key that may be missing: read it with .get() and handle None",
+    "AttributeError": "check what the object really is: None, a dict, or a token instead of a user?",
+}
+
+
+def known_cause(exception_name: str) -> str:
+    """Advice for an exception, given as ``KeyError`` or ``django.core.exceptions.KeyError: ...``."""
+    return KNOWN_CAUSES.get(exception_name.split(":")[0].rsplit(".", 1)[-1].strip(), "")
+
+
 class LearnerCodeError(Exception):
     """The learner's code raised (or would not import): an *error* outcome.
 
@@ -102,10 +118,11 @@ class LearnerCodeError(Exception):
     it was read from, when the code ran in daphne.
     """
 
-    def __init__(self, message: str, details: list[str] | None = None, log: str = ""):
+    def __init__(self, message: str, details: list[str] | None = None, log: str = "", advice: str = ""):
         super().__init__(message)
         self.details = details or []
         self.log = log
+        self.advice = advice
 
     @classmethod
     def from_exception(cls, error: BaseException, learner_file, doing: str = ""):
@@ -116,7 +133,7 @@ class LearnerCodeError(Exception):
         if isinstance(error, KeyError) and error.args:
             message = repr(error.args[0])
         return cls(f"your code raised {type(error).__name__}: {message}{where}"
-                   + (f" while {doing}" if doing else ""), frames)
+                   + (f" while {doing}" if doing else ""), frames, advice=known_cause(type(error).__name__))
 
 
 def describe(frame) -> str:
