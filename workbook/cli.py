@@ -270,6 +270,12 @@ def command_bench(args) -> int:
     return 0 if lost == 0 else 1
 
 
+def command_book(args) -> int:
+    from .book import main as build_book
+
+    return build_book(args.output)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m workbook",
@@ -338,6 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--soak", action="store_true",
                        help="only the soak: 200 clients in one room, paced sends, every delivery counted")
     bench.set_defaults(handler=command_bench)
+
+    book = commands.add_parser("book", help="build the static HTML book: every chapter executed, offline")
+    book.add_argument("--output", help="the folder to build into (default: artifacts/book/)")
+    book.set_defaults(handler=command_book)
 
     listing = commands.add_parser("list", help="the exercises, their files and status")
     listing.add_argument("--json", action="store_true")
