@@ -14,6 +14,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from django.utils.log import DEFAULT_LOGGING
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent
 # Git-ignored: the database and the generated key never end up in a commit.
@@ -181,6 +183,15 @@ elif WORKBOOK_CHANNEL_LAYER in _REDIS_BACKENDS:
                 # redis-py 8 times reads out after 5 s, exactly channels_redis' blocking
                 # wait for new messages: an idle consumer would die. Wait longer.
                 "hosts": [{"address": WORKBOOK_REDIS_URL, "socket_timeout": 30}],
+                # channels_redis' defaults, written out (notebook 04 explains them; the pub/sub
+                # layer has no queues in Redis and ignores all three). capacity:
+                # messages a server's queue may hold; a group_send to a full one is dropped for
+                # that server's members (the chat consumer then tells the sender, overload.py).
+                # expiry: seconds an undelivered message lives. group_expiry: seconds a
+                # membership lives (a socket open longer silently leaves its group).
+                "capacity": int(os.environ.get("WORKBOOK_LAYER_CAPACITY", 100)),
+                "expiry": 60,
+                "group_expiry": 86400,
             },
         }
     }
@@ -191,9 +202,15 @@ else:
 
 # --- Logging ------------------------------------------------------------------------
 # daphne prints every log record once, with a timestamp. Django's own console handler would
-# print each of its warnings ("Unauthorized: /api/token/") a second time: drop it.
+# print each of its warnings ("Unauthorized: /api/token/") a second time: drop it. Configuring
+# "django" resets its children, so runserver's access log ("django.server") is restated as is.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "formatters": {"django.server": DEFAULT_LOGGING["formatters"]["django.server"]},
+    "handlers": {"django.server": DEFAULT_LOGGING["handlers"]["django.server"]},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": DEFAULT_LOGGING["loggers"]["django.server"],
+    },
 }
