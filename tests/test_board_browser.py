@@ -2,6 +2,7 @@
 
 Uses the Chromium set-up of test_browser.py (skips without Chromium, fails in CI).
 """
+import re
 import time
 
 from test_browser import WAIT_MS, browser, screenshot  # noqa: F401  (browser is a fixture)
@@ -25,7 +26,7 @@ def report(folder, status, exercise="rooms"):
 
 
 def header(page, exercise):
-    return page.get_by_role("columnheader").filter(has_text=exercise)
+    return page.get_by_role("columnheader", name=re.compile(rf"^{re.escape(exercise)} "))
 
 
 def row(page, name):

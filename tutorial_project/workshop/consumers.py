@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 
 from websocket_app.protocol import (
     CLOSE_CODES, FLOOD_CLOSE_AFTER, RATE_LIMITED, UNAUTHENTICATED, BadFrame, decode_frame, error_frame,
@@ -48,6 +49,11 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
 class ReportConsumer(BoardConsumer):
     attendee = None
+    # Reports only go *out* to the layer (group_send); nothing is ever sent to this socket
+    # through it. With no layer named here, Channels gives the consumer no channel of its
+    # own: a class's hundreds of short report sockets never subscribe to the layer, and
+    # closing them cannot cancel a Redis read that carried an outcome for the page.
+    channel_layer_alias = None
 
     async def connect(self):
         self.attendee = await database_sync_to_async(attendee_for_token)(bearer_token(self.scope))
@@ -71,7 +77,7 @@ class ReportConsumer(BoardConsumer):
             return
         cell = await database_sync_to_async(record)(self.attendee, report)
         if cell is not None:  # None: a report sent again after a lost acknowledgement
-            await self.channel_layer.group_send(group_name(self.workshop), {
+            await get_channel_layer().group_send(group_name(self.workshop), {
                 "type": "board.outcome", "name": self.attendee.name, "exercise": report["exercise"],
                 "report": report["report_id"], "cell": cell})
         await self.send(text_data=event_frame("recorded", id=report["report_id"]))

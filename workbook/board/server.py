@@ -91,7 +91,9 @@ def start_board(*, host: str = "127.0.0.1", port: int = 0, code: str | None = No
     if database is not None:
         board_env["WORKBOOK_BOARD_DB"] = str(database)
     board_env.update(env or {})
-    command = [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "--access-log", "-", APPLICATION]
+    # daphne with the garbage collector's start-up pauses done before it listens (as serve does).
+    command = [sys.executable, "-m", "workbook.warm_daphne", "-b", host, "-p", str(port), "--access-log", "-",
+               APPLICATION]
     tag = new_tag("daphne-board")
     process, log_path = start_guarded(command, env=board_env, cwd=PROJECT_DIR, log_dir=data_dir() / "logs",
                                       log_prefix="daphne-board", tag=tag)
