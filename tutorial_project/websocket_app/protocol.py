@@ -63,6 +63,11 @@ RATE_LIMIT_PER_SECOND = 10
 RATE_LIMIT_BURST = 20
 FLOOD_CLOSE_AFTER = 40
 
+#: Error frame to the sender of a chat message the channel layer could not deliver to the
+#: whole room: a server's queue for the room was full (channels_redis' ``capacity``), so that
+#: server's members did not get it. The socket stays open; the sender may send it again.
+ROOM_OVERLOADED = "room_overloaded"
+
 #: Room names: 1-50 letters, digits, ``-`` or ``_``. This is the app's own rule, stricter than
 #: Channels' (group names may also contain ``.`` and be up to 99 characters long): short,
 #: plain names are easy to type, to show and to put in a URL.

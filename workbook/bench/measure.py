@@ -227,6 +227,7 @@ async def fanout_latencies(servers: list, clients: int, rounds: int, token: str,
     readers = [asyncio.create_task(read(websocket)) for websocket in sockets]
     await asyncio.sleep(0.5 + clients * 0.01)  # let the join notices pass
     latencies, lost = [], 0
+    cpu_before = server_cpu_seconds(servers)
     try:
         with no_gc_pauses():
             for number in range(-warmup, rounds):
@@ -242,12 +243,32 @@ async def fanout_latencies(servers: list, clients: int, rounds: int, token: str,
                 lost += clients - len(receipts)
                 if number >= 0:
                     latencies += [(moment - started) * 1000 for moment in receipts]
+                if number == -1:
+                    cpu_before = server_cpu_seconds(servers)
                 await asyncio.sleep(0.1)  # under the 10 messages/s rate limit of a connection
+            cpu = server_cpu_seconds(servers) - cpu_before
     finally:
         for reader in readers:
             reader.cancel()
         await asyncio.gather(*(websocket.close() for websocket in sockets), return_exceptions=True)
-    return {**summary(latencies), "lost": lost, "clients": clients, "rounds": rounds}
+    # CPU time is not stretched by a busy machine the way latency is: compare layouts with it.
+    return {**summary(latencies), "lost": lost, "clients": clients, "rounds": rounds,
+            "server_cpu_us_per_delivery": round(cpu / (clients * rounds) * 1e6, 1)}
+
+
+def server_cpu_seconds(servers: list) -> float:
+    """CPU time (user + system) the servers' daphne processes have used so far; Linux (/proc)."""
+    from ..processes import processes_tagged
+
+    ticks = 0
+    for server in servers:
+        for pid in processes_tagged(server.tag):
+            if pid == server.process.pid and len(processes_tagged(server.tag)) > 1:
+                continue  # the guard: idle, and not the server
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 LAYOUTS = {

@@ -4,8 +4,10 @@ to right: each mixin wraps the ones after it."""
 from .authenticated import AuthenticatedEchoConsumer
 from .chat import ChatConsumer
 from .echo import EchoConsumer
+from .fanout import FastFanoutMixin
 from .hardening import RateLimitMixin, TicketAuthMixin, TokenExpiryMixin
 from .layer_loss import LayerLossMixin
+from .overload import RoomOverloadMixin
 
 
 class ServedEchoConsumer(RateLimitMixin, EchoConsumer):
@@ -18,7 +20,7 @@ class ServedAuthenticatedEchoConsumer(RateLimitMixin, TokenExpiryMixin, TicketAu
 
 
 class ServedChatConsumer(RateLimitMixin, TokenExpiryMixin, TicketAuthMixin, LayerLossMixin,
-                         ChatConsumer):
+                         RoomOverloadMixin, FastFanoutMixin, ChatConsumer):
     pass
 
 
