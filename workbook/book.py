@@ -19,6 +19,7 @@ import concurrent.futures
 import contextlib
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -210,6 +211,9 @@ def executed_chapters(paths: list[Path], log=print):
     if not to_run:
         return done, []
     failures = []
+    timings = load_timings()
+    # Longest first (as last measured, else the most code cells): two workers end together.
+    to_run.sort(key=lambda item: -timings.get(item[1].name, code_cells(item[1])))
     with tempfile.TemporaryDirectory(prefix="workbook-book-") as temp:
         data_dir = prepared_data_dir(Path(temp))
         with concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
@@ -218,6 +222,7 @@ def executed_chapters(paths: list[Path], log=print):
             for future in concurrent.futures.as_completed(started):
                 number, path = started[future]
                 (notebook, failure), seconds = future.result()
+                timings[path.name] = round(seconds, 1)
                 done[path] = notebook
                 if failure:  # rendered as far as it ran, never cached
                     failures.append(Failure(path.name, failure))
@@ -226,7 +231,25 @@ def executed_chapters(paths: list[Path], log=print):
                 cache.cache_notebook_bundle(cache_bundle(notebook, path), check_validity=False,
                                             overwrite=True)
                 log(f"[{number}/{total}] {path.name}: executed in {seconds:.1f} s", flush=True)
+    save_timings(timings)
     return done, failures
+
+
+def code_cells(path: Path) -> int:
+    import nbformat
+
+    return sum(cell.cell_type == "code" for cell in nbformat.read(path, as_version=4).cells)
+
+
+def load_timings() -> dict:
+    try:
+        return json.loads((CACHE_DIR / "timings.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def save_timings(timings: dict) -> None:
+    (CACHE_DIR / "timings.json").write_text(json.dumps(timings, indent=1, sort_keys=True))
 
 
 def cache_bundle(notebook, path: Path):
