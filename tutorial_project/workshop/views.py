@@ -66,7 +66,9 @@ def _too_many_failures(address: str) -> bool:
     """Guessing codes is slow: FAILED_JOINS_PER_MINUTE wrong codes, then wait. A class behind
     one address (a NAT, a JupyterHub) joining with the right code is never held up."""
     now = time.monotonic()
-    recent = _failed_joins[address] = [t for t in _failed_joins.get(address, []) if now - t < 60]
+    recent = [moment for moment in _failed_joins.pop(address, []) if now - moment < 60]
+    if recent:  # addresses without recent failures are forgotten: the table cannot grow without end
+        _failed_joins[address] = recent
     return len(recent) >= FAILED_JOINS_PER_MINUTE
 
 
@@ -86,7 +88,7 @@ def join_api(request):
         return _error(400, "invalid_json", 'send JSON like {"code": "KITE-4821", "name": "Ada"}')
     workshop = current_workshop()
     if not same_secret(normalise_code(code) if isinstance(code, str) else None, workshop.code):
-        _failed_joins[address].append(time.monotonic())
+        _failed_joins.setdefault(address, []).append(time.monotonic())
         return _error(403, "wrong_code", "that is not this workshop's code: check it with your instructor")
     try:
         name = clean_name(name)

@@ -45,9 +45,8 @@ def base_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise JoinError(f"{url!r} is not a board URL: use the one your instructor shows, "
                         "like http://192.168.1.20:8765/")
-    path = parts.path.split("/board/")[0] if "/board/" in parts.path + "/" else parts.path
-    path = path.removesuffix("/board")
-    return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/") + "/", "", ""))
+    root_path = (parts.path + "/").split("/board/")[0]  # a proxy prefix before /board/ stays
+    return urlunsplit((parts.scheme, parts.netloc, root_path.rstrip("/") + "/", "", ""))
 
 
 # --- Joining and leaving -----------------------------------------------------------
