@@ -19,9 +19,10 @@ import subprocess
 import sys
 import sysconfig
 import time
-import venv
-from importlib import metadata
 from pathlib import Path
+
+# importlib.metadata and venv are imported where they are used: every command (and
+# `serve`'s start-up) passes through here, and in a prepared .venv neither is needed.
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 VENV_DIR = Path(os.environ.get("WORKBOOK_VENV") or REPO_DIR / ".venv")
@@ -60,6 +61,8 @@ def installed_in_this_environment() -> bool:
     Only the environment's site-packages are searched (not ``sys.path``, which holds
     the current folder), and the install must point at this checkout.
     """
+    from importlib import metadata
+
     site_dirs = sorted({sysconfig.get_paths()[key] for key in ("purelib", "platlib")})
     for distribution in metadata.distributions(path=site_dirs):
         if (distribution.metadata["Name"] or "").lower().replace("_", "-") != DISTRIBUTION:
@@ -91,6 +94,8 @@ def ensure_environment(argv: list[str]) -> None:
     python = venv_python()
     if not python.exists():
         say(f"creating a virtual environment in {VENV_DIR}")
+        import venv
+
         venv.EnvBuilder(with_pip=True).create(VENV_DIR)
     if not stamp_is_current():
         install_dependencies(python)

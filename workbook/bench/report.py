@@ -90,7 +90,8 @@ def _thousands(number: int) -> str:
 
 def soak_rows(soak: list) -> list:
     lines = ["", "| soak: one room, paced sends (`bench --soak`) | clients | highest rate, nothing lost "
-             "| first rate that lost | lost there (senders told) | out of order | server RSS warm-up → end |",
+             "| first rate that lost | deliveries lost there (messages incomplete / senders told) | out of order "
+             "| server RSS warm-up → end |",
              "|---|---|---|---|---|---|---|"]
     for row in soak:
         rss = ", ".join(f"{warm:.0f} → {end:.0f} MB" for warm, end in
@@ -99,7 +100,8 @@ def soak_rows(soak: list) -> list:
         lines.append(f"| {row['layout']} | {row['clients']} | {row['highest_rate_nothing_lost']} msg/s "
                      f"= {_thousands(row['deliveries_per_second'])} deliveries/s | {lossy} "
                      f"| {_thousands(row['lost_at_first_lossy_rate'])} "
-                     f"({_thousands(row['told_at_first_lossy_rate'])} told) | {row['out_of_order']} | {rss} |")
+                     f"({row.get('incomplete_messages_at_first_lossy_rate', '?')} / "
+                     f"{row['told_at_first_lossy_rate']}) | {row['out_of_order']} | {rss} |")
     return lines
 
 

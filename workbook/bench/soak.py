@@ -6,8 +6,8 @@ total rate; the rate climbs step by step until something is lost. Every receipt 
 counted per client and per sender, and checked for order. Reported per layout:
 
 - the highest rate with nothing lost (messages/s, and deliveries/s = rate x clients);
-- at the first rate that lost something: how many deliveries, and whether the senders
-  were told (``room_overloaded`` error frames) or the loss was silent;
+- at the first rate that lost something: how many deliveries, in how many messages, and
+  whether each such message's sender was told (``room_overloaded``) or the loss was silent;
 - each server's resident memory (RSS) after warm-up and after the run.
 
 The rate limit of a connection is lifted (``WORKBOOK_RATE_LIMIT_PER_SECOND=0``), as
@@ -59,6 +59,7 @@ class Room:
         self.overload_notices = 0  # room_overloaded error frames the senders got
         self.other_errors = {}
         self.total = 0
+        self.receipts = {}  # message text -> how many clients got it
         self.readers = [asyncio.create_task(self.read(index, websocket))
                         for index, websocket in enumerate(sockets)]
 
@@ -78,6 +79,7 @@ class Room:
             _, _, sender, number = text.split(" ")
             number = int(number)
             received[sender] = received.get(sender, 0) + 1
+            self.receipts[text] = self.receipts.get(text, 0) + 1
             if number <= last_seen.get(sender, -1):
                 self.out_of_order += 1
             last_seen[sender] = number
@@ -105,13 +107,16 @@ async def paced_step(room: Room, rate: float, seconds: float, step: int) -> dict
     """Send ``rate`` messages/s for ``seconds``, the senders in turn; then wait for the stragglers."""
     count = max(1, round(rate * seconds))
     before_total, before_notices = room.total, room.overload_notices
+    sent = []
     started = time.perf_counter()
     for number in range(count):
         delay = started + number / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         sender = room.senders[number % len(room.senders)]
-        await sender.send(json.dumps({"message": f"soak s{number % len(room.senders)}-{step} {number}"}))
+        text = f"soak s{number % len(room.senders)}-{step} {number}"
+        sent.append(f"bob: {text}")
+        await sender.send(json.dumps({"message": text}))
     sending_seconds = time.perf_counter() - started
     expected = count * len(room.sockets)
     # Drain: until everything arrived, or nothing more arrived for 3 s (bounded: 60 s).
@@ -123,8 +128,12 @@ async def paced_step(room: Room, rate: float, seconds: float, step: int) -> dict
             break
         await asyncio.sleep(0.05)
     delivered = room.total - before_total
+    # A message that missed anyone must have cost its sender a room_overloaded frame.
+    incomplete = sum(room.receipts.get(text, 0) < len(room.sockets) for text in sent)
+    told = room.overload_notices - before_notices
     return {"rate": rate, "messages": count, "expected": expected, "delivered": delivered,
-            "lost": expected - delivered, "told": room.overload_notices - before_notices,
+            "lost": expected - delivered, "told": told, "incomplete_messages": incomplete,
+            "silent": max(0, incomplete - told),
             "achieved_rate": round((count - 1) / sending_seconds, 1) if count > 1 else rate,
             "drain_seconds": round(time.perf_counter() - started - sending_seconds, 2)}
 
@@ -156,7 +165,8 @@ async def soak_layout(servers: list, sizes: dict, token: str, progress) -> dict:
         "first_lossy_rate": first_loss and first_loss["rate"],
         "lost_at_first_lossy_rate": first_loss["lost"] if first_loss else 0,
         "told_at_first_lossy_rate": first_loss["told"] if first_loss else 0,
-        "silent_loss": bool(first_loss and first_loss["lost"] and not first_loss["told"]),
+        "silent_loss": any(step["silent"] for step in steps),
+        "incomplete_messages_at_first_lossy_rate": first_loss["incomplete_messages"] if first_loss else 0,
         "out_of_order": room.out_of_order, "other_errors": room.other_errors,
         "rss_mb_after_warm_up": rss_warm, "rss_mb_after_run": rss_end,
         "rss_growth_pct": [round((end / warm - 1) * 100, 1) if warm else None
