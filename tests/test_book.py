@@ -299,3 +299,24 @@ def test_a_failing_cell_is_named_with_its_error_and_the_run_goes_on(tmp_path):
     assert "answer + missing_name" in failure
     assert executed.cells[1].outputs[0].ename == "ZeroDivisionError"  # the tagged error is kept
     assert executed.cells[3].outputs == []
+
+
+def test_an_executed_chapter_is_found_again_in_the_cache(tmp_path):
+    """The cache key is the notebook's code: executing must not change what is hashed."""
+    from jupyter_cache import get_cache
+
+    from workbook.book import cache_bundle, cached_outputs, execute_chapter
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "98_tiny.ipynb"
+    nbformat.write(notebook, path)
+    executed, failure = execute_chapter(path, tmp_path / "data")
+    assert failure is None
+    cache = get_cache(tmp_path / "cache")
+    assert cached_outputs(cache, nbformat.read(path, as_version=4)) is None
+    cache.cache_notebook_bundle(cache_bundle(executed, path), check_validity=False, overwrite=True)
+    merged = cached_outputs(cache, nbformat.read(path, as_version=4))
+    assert merged.cells[0].outputs[0].text == "42\n"
+    notebook.cells[0].source = "print(6 * 8)"  # changed code: not found
+    assert cached_outputs(cache, notebook) is None

@@ -156,8 +156,10 @@ def execute_chapter(path: Path, data_dir: Path):
 
     notebook = nbformat.read(path, as_version=4)
     run_id = f"book-{uuid.uuid4().hex}"
+    # No timing metadata in the cells: jupyter-cache hashes cell metadata, and the executed
+    # notebook must hash like its source to be found again.
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+                            record_timing=False, resources={"metadata": {"path": str(path.parent)}})
     env = {**os.environ, "WORKBOOK_DATA_DIR": str(data_dir), "WORKBOOK_NOTEBOOK_RUN": run_id}
     failure = None
     try:
