@@ -8,10 +8,12 @@ the next check. All of it lives in the workbook's data folder (``.workbook/``).
 """
 import datetime
 import fcntl
+import ipaddress
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import uuid
@@ -26,6 +28,7 @@ QUEUE = "board-queue.jsonl"
 STATUS = "board-status.json"
 MAX_QUEUED = 500  # a board down for a whole day of checks still fits
 MESSAGE_CHARS = 200
+PROBE_SECONDS = 0.01  # a refused connection answers within a millisecond; anything slower is the sender's
 # Anything that looks like a path or a file name: outcomes never carry them to the board.
 _PATHLIKE = re.compile(r"(?:[A-Za-z]:)?(?:[\w.~-]*[/\\][\w./\\~-]*|[\w-]+\.(?:py|ipynb|toml|json|txt))")
 
@@ -105,25 +108,52 @@ def report_outcome(outcome, directory: Path | None = None, background: bool = Tr
     """Queue one check's outcome for the board and deliver it in the background.
 
     Never raises and never waits for the board: when nobody joined a board it
-    returns at once; otherwise it appends to the queue and starts the sender.
-    Prints one quiet line (on stderr) when earlier outcomes are still waiting.
+    returns at once; otherwise it appends to the queue and starts the sender —
+    unless the board's machine refuses the connection outright (the board is
+    stopped), which costs no sender at all. Prints one quiet line (on stderr)
+    when earlier outcomes are still waiting.
     """
     try:
         directory = Path(directory or board_dir())
         if not (directory / CREDENTIALS).exists():
             return
         waiting = append_to_queue(directory, report_of(outcome))
-        if waiting:
-            print(f"workbook board: {waiting} earlier outcome(s) not delivered yet "
-                  f"({_last_problem(directory)}); sending them now.", file=sys.stderr, flush=True)
-        if background:
-            start_sender(directory)
-        else:
+        if not background:
             from .sender import send_queued
 
             send_queued(directory)
+        elif board_refuses((load_credentials(directory) or {}).get("url", "")):
+            write_status(directory, {"problem": "board unreachable: nothing listens at its address"})
+        else:
+            start_sender(directory)
+        if waiting:
+            print(f"workbook board: {waiting} earlier outcome(s) not delivered yet "
+                  f"({_last_problem(directory)}); they go with the next check the board answers.",
+                  file=sys.stderr, flush=True)
     except Exception as error:  # the board is a bonus: a check never fails because of it
         print(f"workbook board: could not queue the outcome ({error})", file=sys.stderr)
+
+
+def board_refuses(url: str) -> bool:
+    """True when the board's machine refuses the connection at once (nothing listens).
+
+    Only for an address given as an IP (no name lookup that could hang) and only
+    within PROBE_SECONDS: anything slower or less clear is left to the sender.
+    """
+    parts = urlsplit(url)
+    try:
+        ipaddress.ip_address(parts.hostname or "")
+        socket.create_connection((parts.hostname, parts.port or 80), timeout=PROBE_SECONDS).close()
+    except ConnectionRefusedError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def write_status(directory: Path, result: dict) -> None:
+    """What the last delivery attempt found: the next check's notice quotes it."""
+    (directory / STATUS).write_text(json.dumps(result))
 
 
 def report_of(outcome) -> dict:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .client import STATUS, load_credentials, read_queue, remove_from_queue
+from .client import load_credentials, read_queue, remove_from_queue, write_status
 
 SEND_TIMEOUT = 3.0  # connect, or wait for one acknowledgement
 LIFETIME = 8.0
@@ -50,7 +50,7 @@ def send_queued(directory: Path, deadline: float | None = None) -> dict:
             problem = f"board unreachable: {type(error).__name__}"
     left = len(read_queue(directory))
     result = {"sent": sent, "left": left, "problem": problem}
-    (directory / STATUS).write_text(json.dumps(result))
+    write_status(directory, result)
     return result
 
 
