@@ -132,3 +132,28 @@ def test_page_works_through_jupyter_server_proxy(browser, tmp_path):
         report(folder, "passed")
         header(page, "rooms").filter(has_text="1 of 1 passed").wait_for()
         assert "/proxy/" in page.url
+
+
+def test_failing_for_more_than_a_few_minutes_is_stuck_too(browser, tmp_path):
+    """One failure only, but the first of the streak ran six minutes ago (a queued report)."""
+    import datetime
+    import json
+    import uuid
+
+    from websockets.sync.client import connect
+
+    from workbook.board.client import load_credentials
+
+    with start_board(database=tmp_path / "board.sqlite3") as board:
+        join(board.http_url, board.code, "Grace", directory=tmp_path / "grace")
+        page = open_board(browser, board)
+        six_minutes_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=6)
+        with connect(board.http_url.replace("http", "ws", 1) + "board/ws/report/", origin=board.http_url.rstrip("/"),
+                     additional_headers={"Authorization": f"Bearer {load_credentials(tmp_path / 'grace')['token']}"},
+                     open_timeout=5) as websocket:
+            websocket.send(json.dumps({"type": "outcome", "id": uuid.uuid4().hex, "exercise": "history",
+                                       "outcome": "failed", "seconds": 2, "message": "no history",
+                                       "at": six_minutes_ago.isoformat()}))
+            assert json.loads(websocket.recv(timeout=5))["event"] == "recorded"
+        row(page, "Grace").filter(has_text="stuck on history").wait_for()
+        assert "6 min ago" in row(page, "Grace").inner_text()
