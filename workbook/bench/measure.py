@@ -217,15 +217,18 @@ async def fanout_latencies(servers: list, clients: int, rounds: int, token: str,
     arrivals: dict = {}
     waiting: dict = {}
 
+    last_frame = [time.monotonic()]
+
     async def read(websocket):
         async for frame in websocket:
+            last_frame[0] = time.monotonic()
             message = json.loads(frame).get("message", "")
             arrivals.setdefault(message, []).append(time.perf_counter())
             if message in waiting and len(arrivals[message]) >= clients:
                 waiting[message].set()
 
     readers = [asyncio.create_task(read(websocket)) for websocket in sockets]
-    await asyncio.sleep(0.5 + clients * 0.01)  # let the join notices pass
+    await until_quiet(last_frame)  # the join notices: 200 clients joining is 20 000 deliveries
     latencies, lost = [], 0
     cpu_before = server_cpu_seconds(servers)
     try:
@@ -254,6 +257,17 @@ async def fanout_latencies(servers: list, clients: int, rounds: int, token: str,
     # CPU time is not stretched by a busy machine the way latency is: compare layouts with it.
     return {**summary(latencies), "lost": lost, "clients": clients, "rounds": rounds,
             "server_cpu_us_per_delivery": round(cpu / (clients * rounds) * 1e6, 1)}
+
+
+async def until_quiet(last_frame: list, quiet: float = 0.5, longest: float = 60.0) -> None:
+    """Wait until no frame arrived for ``quiet`` s (``last_frame[0]``, a monotonic time).
+
+    A fixed pause is not enough on a busy machine: the servers may still be delivering the
+    join notices when the measured rounds start, and their queues are full then."""
+    deadline = time.monotonic() + longest
+    await asyncio.sleep(quiet)
+    while time.monotonic() - last_frame[0] < quiet and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
 
 
 def server_cpu_seconds(servers: list) -> float:

@@ -23,7 +23,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 from ..processes import processes_tagged
-from .measure import no_gc_pauses
+from .measure import no_gc_pauses, until_quiet
 
 LAYOUTS = {
     "memory, 1 process": ("memory", 1),
@@ -60,12 +60,14 @@ class Room:
         self.other_errors = {}
         self.total = 0
         self.receipts = {}  # message text -> how many clients got it
+        self.last_frame = [time.monotonic()]
         self.readers = [asyncio.create_task(self.read(index, websocket))
                         for index, websocket in enumerate(sockets)]
 
     async def read(self, index: int, websocket):
         received, last_seen = self.received[index], self.last_seen[index]
         async for frame in websocket:
+            self.last_frame[0] = time.monotonic()
             data = json.loads(frame)
             if "error" in data:
                 if data["error"] == "room_overloaded":
@@ -99,7 +101,7 @@ async def open_room(servers: list, clients: int, senders: int, token: str) -> Ro
         sockets.append(await connect(f"ws://127.0.0.1:{server.port}/{room}", origin=server.origin,
                                      max_queue=None))
     result = Room(sockets, senders)
-    await asyncio.sleep(1.0 + clients * 0.01)  # let the join notices pass
+    await until_quiet(result.last_frame)  # let the join notices pass
     return result
 
 
