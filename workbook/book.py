@@ -499,7 +499,7 @@ def main(output: str | None = None) -> int:
         with build_lock():
             index = build(Path(output) if output else DEFAULT_OUTPUT)
     except BookError as error:
-        print(f"workbook book: {error}", file=sys.stderr)
+        print(f"workbook book ({time.monotonic() - started:.1f} s): {error}", file=sys.stderr)
         return 1
     print(f"Book built in {time.monotonic() - started:.1f} s: {index}")
     return 0
