@@ -1,7 +1,8 @@
 """The ``python -m workbook`` commands.
 
 Stable names (other tooling relies on them): ``serve``, ``check``, ``hint``,
-``solution``, ``reset``, ``list``; plus ``lab``, ``test`` and ``setup``.
+``solution``, ``reset``, ``list``, and the workshop board's ``board``, ``join`` and
+``leave`` (workbook/board/commands.py); plus ``lab``, ``test`` and ``setup``.
 """
 import argparse
 import io
