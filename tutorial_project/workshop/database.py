@@ -24,6 +24,9 @@ def prepare_board_database() -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         call_command("migrate", interactive=False, verbosity=0)
         current_workshop()
+    from .state import exercise_ids, outcome_names
+
+    exercise_ids(), outcome_names()  # read now, not while the first attendee waits
 
 
 @functools.cache
