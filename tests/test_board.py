@@ -375,3 +375,16 @@ def test_a_check_with_the_board_down_takes_as_long_as_without_a_board(tmp_path):
 
 def test_leave_without_joining_says_so(tmp_path):
     assert leave(directory=tmp_path) is False
+
+
+def test_a_long_queue_is_sent_in_batches_the_rate_limit_lets_through(board, tmp_path):
+    """After a long outage: 40 queued outcomes, delivered by one sender without being rate-limited."""
+    from workbook.board.client import append_to_queue, report_of
+    from workbook.board.sender import send_queued
+
+    join(board.http_url, board.code, "Ada", directory=tmp_path)
+    for number in range(40):
+        append_to_queue(tmp_path, report_of(outcome(status="failed" if number % 2 else "passed")))
+    result = send_queued(tmp_path, deadline=time.monotonic() + 20)
+    assert result == {"sent": 40, "left": 0, "problem": None}
+    assert state(board)["attendees"][0]["exercises"]["rooms"]["outcome"] == "failed"

@@ -13,11 +13,16 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..paths import PROJECT_DIR
 from .client import load_credentials, read_queue, remove_from_queue, write_status
+
+sys.path.append(str(PROJECT_DIR))  # the board's limits are the chat's, defined once
+from websocket_app.protocol import RATE_LIMIT_BURST, RATE_LIMIT_PER_SECOND  # noqa: E402
 
 SEND_TIMEOUT = 3.0  # connect, or wait for one acknowledgement
 LIFETIME = 8.0
-BATCH = 15  # under the board's burst of 20 reports per attendee
+BATCH = RATE_LIMIT_BURST - 5  # a long queue goes in batches the board's rate limit lets through
+BATCH_PAUSE = BATCH / RATE_LIMIT_PER_SECOND  # the time the board takes to allow a batch again
 
 
 def send_queued(directory: Path, deadline: float | None = None) -> dict:
@@ -44,8 +49,9 @@ def send_queued(directory: Path, deadline: float | None = None) -> dict:
                     delivered, problem = _send_batch(ws, batch)
                     remove_from_queue(directory, delivered)
                     sent += len(delivered)
-                    if problem:
+                    if problem or len(batch) < BATCH or time.monotonic() + BATCH_PAUSE > deadline:
                         break
+                    time.sleep(BATCH_PAUSE)
         except (OSError, TimeoutError, WebSocketException) as error:
             problem = f"board unreachable: {type(error).__name__}"
     left = len(read_queue(directory))
