@@ -61,6 +61,7 @@ def test_thirty_attendees_fill_the_grid_live(browser, tmp_path):
         for _ in range(2):
             report(folders[12], "error")
         row(page, "Attendee 12").filter(has_text="stuck on rooms").wait_for()
+        assert "error on purpose" in row(page, "Attendee 12").inner_text()  # the why, visible
         page.get_by_text("30 attendees, 1 stuck").wait_for()
         screenshot(page, "board-thirty-attendees")
 
