@@ -1,10 +1,10 @@
-"""Notebooks 01–03 on a real JupyterHub, for a learner who never opened a terminal.
+"""Notebooks 00–05 on a real JupyterHub, for a learner who never opened a terminal.
 
 A real hub (JupyterHub + configurable-http-proxy from npm) on 127.0.0.1, reached by
 Chromium under a public host name (``hub.example.test``, mapped by a host-resolver rule)
 with no ``public_url`` and no workbook variable: the single-user server runs from an
 environment with a fresh clone installed, and nobody ran ``python -m workbook setup``.
-Each notebook is run with Run All in JupyterLab; afterwards its embedded test page still
+Each notebook is run with Run All in JupyterLab; afterwards the embedded test page of 01–03 still
 talks to the server through the hub's proxy, and a foreign Origin is refused there.
 
 Without Node's configurable-http-proxy or Chromium the tests skip with the reason; in CI
@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,13 +24,14 @@ import httpx
 import pytest
 
 from helpers import environment_with, fresh_clone, learner_env
-from workbook.processes import processes_with
+from workbook.processes import new_tag, processes_with, start_guarded, stop_guarded
 
 PUBLIC_HOST = "hub.example.test"
 PASSWORD = "hub-test-password"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
                   f"--host-resolver-rules=MAP {PUBLIC_HOST} 127.0.0.1"]
+NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the notebook on screen
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "browser"
 
 
@@ -94,27 +94,23 @@ def running_hub(folder: Path, clone: Path, env_dir: Path):
         folder=folder, cookie_file=str(folder / "cookie_secret"), password=PASSWORD,
         home=str(home), singleuser=str(env_dir / "bin" / "jupyterhub-singleuser"), clone=str(clone)))
     env = {**learner_env(), "PATH": f"{env_dir / 'bin'}{os.pathsep}{learner_env()['PATH']}"}
-    log = (folder / "hub.log").open("w")
-    hub = subprocess.Popen([str(Path(sys.prefix) / "bin" / "jupyterhub"), "-f", str(config)],
-                           cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
-                           start_new_session=True)
+    # Under the workbook's guard: if this test run dies, the hub (and so its proxy, the
+    # single-user server and its kernels) is stopped all the same.
+    hub, log_path = start_guarded([str(Path(sys.prefix) / "bin" / "jupyterhub"), "-f", str(config)],
+                                  env=env, cwd=folder, log_dir=folder, log_prefix="jupyterhub",
+                                  tag=new_tag("jupyterhub"))
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert hub.poll() is None, "JupyterHub exited:\n" + (folder / "hub.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "JupyterHub did not start:\n" + (folder / "hub.log").read_text()[-3000:]
+            assert hub.poll() is None, "JupyterHub exited:\n" + log_path.read_text()[-3000:]
+            assert time.monotonic() < deadline, "JupyterHub did not start:\n" + log_path.read_text()[-3000:]
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"http://127.0.0.1:{port}/hub/api", timeout=2).status_code == 200:
                     break
             time.sleep(0.3)
         yield port, home
     finally:
-        hub.terminate()  # the hub stops the single-user server (and so its kernels) and the proxy
-        try:
-            hub.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(hub.pid, 9)
-        log.close()
+        stop_guarded(hub, timeout=30)  # the hub stops its single-user server and its proxy
 
 
 @pytest.fixture(scope="module")
@@ -157,10 +153,11 @@ def learner_page(hub):
 
 
 def run_all(page, base: str, notebook: str):
-    page.goto(f"{base}/user/alice/lab/tree/notebooks/{notebook}")
-    page.locator(".jp-Notebook .jp-CodeCell").first.wait_for()
+    # ?reset: a workspace with only this notebook open (not the ones of earlier tests)
+    page.goto(f"{base}/user/alice/lab/tree/notebooks/{notebook}?reset")
+    page.locator(f"{NOTEBOOK} .jp-CodeCell").first.wait_for()
     page.locator(".jp-StatusBar-TextItem").filter(has_text="Idle").first.wait_for()
-    prompts = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt")
+    prompts = page.locator(f"{NOTEBOOK} .jp-CodeCell .jp-InputPrompt")
     for _attempt in range(3):  # a click while the kernel is still connecting can be lost
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_text("Run All Cells", exact=True).click()
@@ -182,11 +179,11 @@ def wait_for(condition, seconds: float, message: str):
 
 
 def embedded_page(page):
-    frame_element = page.locator(".jp-OutputArea-output iframe").last
+    frame_element = page.locator(f"{NOTEBOOK} .jp-OutputArea-output iframe").last
     frame_element.scroll_into_view_if_needed()
     src = frame_element.get_attribute("src")
     assert re.fullmatch(r"/user/alice/proxy/\d+/test-ws/", src), src
-    return page.frame_locator(".jp-OutputArea-output iframe").last, src
+    return page.frame_locator(f"{NOTEBOOK} .jp-OutputArea-output iframe").last, src
 
 
 def chat_in_frame(frame, stage: str, text: str, expected: str):
@@ -228,9 +225,8 @@ def test_run_all_on_the_hub_then_the_page_still_talks(learner_page, notebook, st
 @pytest.mark.timeout(300)
 def test_a_foreign_origin_is_refused_through_the_hub(learner_page, hub):
     """The hub's own host is accepted (above); a page of another site may not open the socket."""
-    import asyncio
-
     import websockets
+    from websockets.sync.client import connect
 
     page, base = learner_page
     run_all(page, base, "01_echo_consumer.ipynb")
@@ -238,15 +234,28 @@ def test_a_foreign_origin_is_refused_through_the_hub(learner_page, hub):
     cookies = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
     url = f"ws://127.0.0.1:{hub['port']}{src.replace('test-ws/', 'ws/chat/')}"
 
-    async def handshake(origin: str):
+    def handshake(origin: str):
+        # The sync client: Playwright's sync API already runs an event loop in this thread.
         try:
-            async with websockets.connect(url, origin=origin, additional_headers={"Cookie": cookies},
-                                          open_timeout=10) as socket_:
-                return json.loads(await asyncio.wait_for(socket_.recv(), 5))
+            with connect(url, origin=origin, additional_headers={"Cookie": cookies}, open_timeout=10) as socket_:
+                return json.loads(socket_.recv(timeout=5))
         except websockets.InvalidStatus as refused:
             return refused.response.status_code
 
     # Same site (Origin = the Host this client sends): through the hub, to the consumer.
-    assert asyncio.run(handshake(f"http://127.0.0.1:{hub['port']}")) == {"message": "WebSocket connected"}
-    assert asyncio.run(handshake("http://evil.example")) == 403
-    assert asyncio.run(handshake(f"http://{PUBLIC_HOST}.evil.example")) == 403
+    assert (handshake(f"http://127.0.0.1:{hub['port']}")) == {"message": "WebSocket connected"}
+    assert (handshake("http://evil.example")) == 403
+    assert (handshake(f"http://{PUBLIC_HOST}.evil.example")) == 403
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("notebook", ["00_setup_and_ground_rules.ipynb", "04_scaling_out.ipynb",
+                                      "05_hardening.ipynb"])
+def test_the_other_chapters_run_all_on_the_hub(learner_page, notebook):
+    """00, 04 (its own Redis included) and 05 go through Run All without an error cell too."""
+    page, base = learner_page
+    try:
+        run_all(page, base, notebook)
+    except Exception:
+        screenshot(page, f"hub-{notebook[:2]}-failed")
+        raise
