@@ -152,8 +152,6 @@ def execute_chapter(path: Path, data_dir: Path):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    from .processes import processes_with
-
     notebook = nbformat.read(path, as_version=4)
     run_id = f"book-{uuid.uuid4().hex}"
     # No timing metadata in the cells: jupyter-cache hashes cell metadata, and the executed
@@ -166,11 +164,10 @@ def execute_chapter(path: Path, data_dir: Path):
         client.execute(env=env)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         failure = describe_failure(path.name, notebook, error)
+    except Exception as error:  # the kernel would not start, …: still one line for this chapter
+        failure = f"{path.name}: could not be executed — {type(error).__name__}: {first_lines(str(error), 3)}"
     finally:
-        deadline = time.monotonic() + 10
-        while processes_with("WORKBOOK_NOTEBOOK_RUN", run_id) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        left = processes_with("WORKBOOK_NOTEBOOK_RUN", run_id)
+        left = leftover_processes(run_id)
         for pid in left:
             try:
                 os.kill(pid, 15)
@@ -180,6 +177,18 @@ def execute_chapter(path: Path, data_dir: Path):
         print(f"  warning: {path.name} left {len(left)} process(es) running; stopped them",
               flush=True)
     return notebook, failure
+
+
+def leftover_processes(run_id: str) -> list[int]:
+    """PIDs the notebook started that still run 10 s after its kernel stopped (Linux: /proc)."""
+    from .processes import processes_with
+
+    if not Path("/proc").is_dir():  # elsewhere the servers' guard stops them with the kernel
+        return []
+    deadline = time.monotonic() + 10
+    while processes_with("WORKBOOK_NOTEBOOK_RUN", run_id) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return processes_with("WORKBOOK_NOTEBOOK_RUN", run_id)
 
 
 def prepared_data_dir(parent: Path) -> Path:
@@ -441,12 +450,16 @@ def mermaid_dir() -> Path:
 
 def run_sphinx(source_dir: Path, output: Path, doctrees: Path, static: list[Path], log=print):
     from sphinx.application import Sphinx
+    from sphinx.errors import SphinxError
 
     status, warnings = io.StringIO(), io.StringIO()
     overrides = {"html_static_path": [str(CONFIG_DIR / "_static"), *map(str, static)]}
-    app = Sphinx(str(source_dir), str(CONFIG_DIR), str(output), str(doctrees), "html",
-                 confoverrides=overrides, status=status, warning=warnings, freshenv=False)
-    app.build()
+    try:
+        app = Sphinx(str(source_dir), str(CONFIG_DIR), str(output), str(doctrees), "html",
+                     confoverrides=overrides, status=status, warning=warnings, freshenv=False)
+        app.build()
+    except SphinxError as error:
+        raise BookError(f"Sphinx stopped: {error}\n{warnings.getvalue()[-3000:]}") from None
     if app.statuscode:
         raise BookError(f"Sphinx failed:\n{warnings.getvalue()[-3000:]}")
     reported = [line for line in warnings.getvalue().splitlines() if line.strip()]
