@@ -92,26 +92,14 @@ def make_user(**fields):
 
 @pytest.fixture
 def tokens():
-    """Tokens made in-process (same secret key as the live servers), by kind."""
-    from datetime import timedelta
+    """Tokens made in-process (same secret key as the live servers), by kind: the checker's
+    set (alice, bob, carol, expired, refresh, inactive, garbage, missing) plus a deleted user's."""
+    from asgiref.sync import async_to_sync
+    from rest_framework_simplejwt.tokens import AccessToken
 
-    from django.contrib.auth import get_user_model
-    from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+    from workbook.checker.checks import make_tokens
 
-    alice = get_user_model().objects.get(username="alice")
-    expired = AccessToken.for_user(alice)
-    expired.set_exp(lifetime=-timedelta(seconds=1))
-    inactive = make_user(is_active=False)
-    inactive.is_active = True  # in memory only: a token issued before the account was disabled
     deleted = make_user()
     deleted_token = str(AccessToken.for_user(deleted))
     deleted.delete()
-    return {
-        "alice": str(AccessToken.for_user(alice)),
-        "bob": str(AccessToken.for_user(get_user_model().objects.get(username="bob"))),
-        "refresh": str(RefreshToken.for_user(alice)),
-        "expired": str(expired),
-        "inactive": str(AccessToken.for_user(inactive)),
-        "deleted": deleted_token,
-        "garbage": "not-a-jwt",
-    }
+    return {**async_to_sync(make_tokens)(), "deleted": deleted_token}

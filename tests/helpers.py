@@ -15,6 +15,18 @@ from channels.testing import WebsocketCommunicator
 
 from workbook.checker.sockets import ORIGIN_HEADERS  # noqa: F401  (the tests use it too)
 
+REPO = Path(__file__).resolve().parent.parent  #: the checkout the tests run in
+
+
+def wait_until(condition, timeout: float = 10.0, interval: float = 0.05) -> bool:
+    """Poll ``condition()`` until it is true (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False
+
 
 def application_for(stage: str):
     """The websocket side of asgi.py for one stage, for in-process communicator tests."""
@@ -60,7 +72,6 @@ def running_lab(token: str, env: dict | None = None, timeout: float = 90.0,
 
 
 # --- A learner's fresh clone -------------------------------------------------------------
-REPO = Path(__file__).resolve().parent.parent
 
 
 def learner_env() -> dict:

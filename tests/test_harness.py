@@ -13,17 +13,9 @@ from workbook.client import Client
 from workbook.processes import processes_tagged
 from workbook.redis_server import ping, start_redis
 from workbook.server import PortInUseError, ServerStartError, start_server
+from helpers import REPO, wait_until
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-
-def wait_until(condition, timeout=10.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return False
 
 
 async def test_two_servers_side_by_side():

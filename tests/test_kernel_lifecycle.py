@@ -6,17 +6,10 @@ import pytest
 from jupyter_client.manager import KernelManager
 
 from workbook.processes import processes_tagged
+from helpers import wait_until
 
 START_SERVER = "from workbook.server import start_server; server = start_server('echo'); print(server.tag)"
 
-
-def wait_until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def run(client, code, timeout=60):

@@ -11,8 +11,8 @@ import pytest
 
 from workbook.notebook_runner import error_cells, run_notebook
 from workbook.processes import processes_with
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(
     path for folder in ("notebooks", "exercises", "solutions") for path in (REPO / folder).rglob("*.ipynb")
     if ".ipynb_checkpoints" not in path.parts

@@ -1,11 +1,10 @@
 """The set-up a new user relies on: pins, environment.yml, README and CI agree."""
 import re
 import tomllib
-from pathlib import Path
 
 import yaml
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 def pyproject():

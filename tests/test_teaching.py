@@ -3,7 +3,6 @@ a quiet server log, and figures in prose that come from their source."""
 import ast
 import json
 import re
-from pathlib import Path
 
 import httpx
 import nbformat
@@ -14,8 +13,8 @@ from workbook.bench import prose
 from workbook.notebook import defined_names, show_source
 from workbook.paths import PROJECT_DIR
 from workbook.server import start_server
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 STAGED_NOTEBOOKS = sorted((REPO / "notebooks").glob("0[0-5]_*.ipynb"))
 IDENTIFIER = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\(\))?$")
 
