@@ -25,6 +25,10 @@ gc.disable()  # before the imports below: the collector is switched on again in 
 
 import logging  # noqa: E402
 
+import re  # noqa: E402
+
+from daphne import cli as daphne_cli  # noqa: E402
+from daphne.access import AccessLogGenerator  # noqa: E402
 from daphne.cli import CommandLineInterface  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -49,6 +53,27 @@ def warm_up() -> None:
     import_what_first_requests_need()
     gc.freeze()  # whatever start-up created is never walked by a collection again
     gc.enable()
+
+
+class RedactingAccessLog(AccessLogGenerator):
+    """daphne's access log, without the values of secret query parameters.
+
+    HTTP lines carry the whole URL (``GET /board/?key=…``); a log is shared and kept, a
+    secret in it is a secret leaked. ``key=s3cret`` is written as ``key=…``.
+    """
+
+    def write_entry(self, host, date, request, status=None, length=None, ident=None, user=None):  # type: ignore[no-untyped-def]
+        super().write_entry(host, date, redact_secrets(request), status, length, ident, user)
+
+
+SECRET_PARAMETERS = ("key", "token", "ticket", "password", "refresh", "access")
+
+
+def redact_secrets(request_line: str) -> str:
+    return re.sub(rf"([?&](?:{'|'.join(SECRET_PARAMETERS)})=)[^&\s]*", r"\1…", request_line)
+
+
+daphne_cli.AccessLogGenerator = RedactingAccessLog  # what daphne's CLI builds its access log with
 
 
 class WarmCommandLineInterface(CommandLineInterface):
