@@ -46,3 +46,19 @@ def test_show_source_reads_one_definition_from_disk():
     assert code.data.startswith("class EchoConsumer(MessageConsumer):")
     with pytest.raises(LookupError, match="no definition called 'Nope'"):
         show_source("websocket_app/consumers/echo.py", "Nope")
+
+
+def test_notebook_join_shows_no_token(tmp_path, capsys):
+    import json
+
+    from workbook.board.client import CREDENTIALS, board_dir
+    from workbook.board.server import start_board
+    from workbook.notebook import join, leave
+
+    with start_board(database=tmp_path / "board.sqlite3") as board:
+        assert join(board.http_url, board.code, "Ada") is None  # nothing for the cell to display
+        token = json.loads((board_dir() / CREDENTIALS).read_text())["token"]
+        leave()
+    shown = capsys.readouterr().out
+    assert "Joined workshop" in shown and token not in shown
+    assert not (board_dir() / CREDENTIALS).exists()
