@@ -351,8 +351,27 @@ def serve_exercise(exercise_id: str, solutions: bool = False) -> Server:
     learner_file = exercise.main_file(SOLUTIONS_DIR if solutions else EXERCISES_DIR)
     server = _replace_server(f"exercise:{exercise.id}", lambda: start_server(
         exercise.stage, application="workbook.exercise_asgi:application",
-        env={"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.consumer},
+        env={"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.entry_point},
         wait_for_handshake=False))
-    print(f"Started your {exercise.consumer} from {learner_file.name} at {server.ws_url}")
+    print(f"Started your {exercise.entry_point} from {learner_file.name} at {server.ws_url}")
     print(f"  if your code raises, its traceback is in the server log: {server.log_path}")
     return server
+
+
+# --- The workshop board (notebook 08) ----------------------------------------------------
+def join(url: str, code: str, name: str) -> None:
+    """Join the instructor's workshop board: from now on every check() is reported to it.
+
+    The same as ``python -m workbook join URL --code CODE --name NAME``. Returns nothing, so
+    the cell never shows the attendee token that is kept under ``.workbook/``.
+    """
+    from .board.client import join as join_board
+
+    join_board(url, code, name)
+
+
+def leave() -> None:
+    """Stop reporting to the workshop board (``python -m workbook leave``)."""
+    from .board.client import leave as leave_board
+
+    leave_board()
