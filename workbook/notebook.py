@@ -351,9 +351,9 @@ def serve_exercise(exercise_id: str, solutions: bool = False) -> Server:
     learner_file = exercise.main_file(SOLUTIONS_DIR if solutions else EXERCISES_DIR)
     server = _replace_server(f"exercise:{exercise.id}", lambda: start_server(
         exercise.stage, application="workbook.exercise_asgi:application",
-        env={"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.entry_point},
+        env={"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.consumer},
         wait_for_handshake=False))
-    print(f"Started your {exercise.entry_point} from {learner_file.name} at {server.ws_url}")
+    print(f"Started your {exercise.consumer} from {learner_file.name} at {server.ws_url}")
     print(f"  if your code raises, its traceback is in the server log: {server.log_path}")
     return server
 
