@@ -315,7 +315,7 @@ async def test_a_consumer_served_in_daphne_logs_the_learners_bad_send(tmp_path):
     root = learner_copy(tmp_path, exercise, SOLUTIONS_DIR, "await self.send(text_data=json.dumps(data))",
                         "await self.send(text_data=data)")
     learner_file = root / exercise.files[0]
-    env = {"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.consumer}
+    env = {"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.entry_point}
     with start_server("echo", application="workbook.exercise_asgi:application", env=env,
                       wait_for_handshake=False) as server:
         client = await Client.connect(server)

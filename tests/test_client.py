@@ -1,7 +1,7 @@
 """The client helpers' promises: secrets stay out of what they print, errors say what to do."""
 import pytest
 
-from workbook.client import Tokens, Transcript, _show
+from workbook.client import Tokens, Transcript, readable_frame
 from workbook.redis_server import RedisUnavailable, find_redis_binary
 
 
@@ -11,14 +11,14 @@ def test_tokens_print_only_their_start():
 
 
 def test_transcript_hides_tokens_in_frames():
-    shown = _show('{"type": "reauthenticate", "token": "eyJsecret.payload.signature"}')
+    shown = readable_frame('{"type": "reauthenticate", "token": "eyJsecret.payload.signature"}')
     assert "eyJsecret" not in shown and '"token": "…"' in shown
 
 
 def test_transcript_shows_emoji_and_cuts_long_frames():
-    assert _show('{"message": "\\ud83d\\udc4b hi"}') == '{"message": "👋 hi"}'
-    assert _show("x" * 500).endswith("… (500 characters)")
-    assert _show(b"\x00\x01") == "<2 binary bytes>"
+    assert readable_frame('{"message": "\\ud83d\\udc4b hi"}') == '{"message": "👋 hi"}'
+    assert readable_frame("x" * 500).endswith("… (500 characters)")
+    assert readable_frame(b"\x00\x01") == "<2 binary bytes>"
     transcript = Transcript()
     transcript.add("alice", "sent", "hi")
     assert transcript.events("alice") == [("sent", "hi")] and "<table>" in transcript._repr_html_()

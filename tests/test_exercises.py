@@ -32,7 +32,7 @@ def test_exercises_and_solutions_mirror_each_other():
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda exercise: exercise.id)
 def test_metadata_is_complete(exercise):
-    assert exercise.id and exercise.title and exercise.consumer
+    assert exercise.id and exercise.title and exercise.entry_point
     assert exercise.stage in ("echo", "jwt", "chat")
     assert exercise.docs.startswith("https://")
     assert len(exercise.hints) >= 2 and all(len(hint) > 20 for hint in exercise.hints)
@@ -57,7 +57,7 @@ def test_every_file_imports_as_shipped(exercise, root):
     if exercise.kind == "tests":  # the learner writes tests: there is no consumer in the file
         assert any(name.startswith("test_") for name in vars(module)), path
     else:
-        assert learner_attribute(module, exercise.consumer, path)
+        assert learner_attribute(module, exercise.entry_point, path)
 
 
 def test_ids_numbers_and_folders_all_find_an_exercise():

@@ -127,7 +127,7 @@ def install_dependencies(python: Path) -> None:
                  "and run the command again.")
 
 
-def run_logged(command: list, what: str) -> int:
+def run_logged(command: list[str], what: str) -> int:
     """Run an installer with its output in INSTALL_LOG; one line now, one every 10 s, one at the end."""
     say(f"{what} (log: {INSTALL_LOG.relative_to(REPO_DIR) if INSTALL_LOG.is_relative_to(REPO_DIR) else INSTALL_LOG})")
     started = time.monotonic()

@@ -15,13 +15,37 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from enum import Enum
+from types import TracebackType
+from typing import Any, Final, Literal, Protocol
 
 import httpx
 import websockets
+from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
+from websockets.typing import Origin
 
 DEFAULT_TIMEOUT = 5.0
-SERVER_ORIGIN = object()  #: "send the Origin a page served by this server would send"
+
+
+class Reachable(Protocol):
+    """What a client can talk to: a workbook ``Server``, a ``ReverseProxy``, runserver..."""
+
+    @property
+    def http_url(self) -> str: ...
+
+
+Target = Reachable | str  #: a server, or its base URL such as "http://127.0.0.1:8000"
+
+
+class _ServerOrigin(Enum):
+    """The type of ``SERVER_ORIGIN``: one value, so a type checker can tell it from a str."""
+
+    SERVER_ORIGIN = "the Origin a page served by this server would send"
+
+
+SERVER_ORIGIN: Final = _ServerOrigin.SERVER_ORIGIN  #: "send the Origin a page served by this server would send"
+OriginChoice = str | None | Literal[_ServerOrigin.SERVER_ORIGIN]  #: an Origin, none (None), or SERVER_ORIGIN
 
 
 class HandshakeRefused(RuntimeError):
@@ -64,15 +88,16 @@ class Tokens:
     access: str
     refresh: str
 
-    def __repr__(self):  # tokens are secrets: never print them whole
+    def __repr__(self) -> str:  # tokens are secrets: never print them whole
         return f"Tokens(access='{self.access[:12]}…', refresh='{self.refresh[:12]}…')"
 
 
-def _base_url(server) -> str:
+def _base_url(server: Target) -> str:
     return server if isinstance(server, str) else server.http_url
 
 
-def post_json(server, path: str, payload: dict, *, headers: dict | None = None) -> dict:
+def post_json(server: Target, path: str, payload: dict[str, Any], *,
+              headers: dict[str, str] | None = None) -> Any:
     """POST JSON to ``path`` and return the JSON answer, or raise ``RequestFailed`` saying why."""
     endpoint = f"POST {path}"
     try:
@@ -90,7 +115,7 @@ def post_json(server, path: str, payload: dict, *, headers: dict | None = None) 
                             + _first_line(response.text), "check the URL: is this a workbook server?") from None
 
 
-def _failure(server, endpoint: str, response: httpx.Response) -> RequestFailed:
+def _failure(server: Target, endpoint: str, response: httpx.Response) -> RequestFailed:
     status = response.status_code
     cause = _cause(server, response)
     if status in (400, 401) and "/api/token/" in endpoint:
@@ -109,7 +134,7 @@ def _failure(server, endpoint: str, response: httpx.Response) -> RequestFailed:
     return RequestFailed(endpoint, status, cause, hint)
 
 
-def _cause(server, response: httpx.Response) -> str:
+def _cause(server: Target, response: httpx.Response) -> str:
     """What the client can see of why: a JSON ``detail``, Django's error page, or the server log."""
     try:
         data = response.json()
@@ -126,7 +151,7 @@ def _cause(server, response: httpx.Response) -> str:
     return logged or _first_line(response.text) or response.reason_phrase
 
 
-def _last_error_in_log(server) -> str | None:
+def _last_error_in_log(server: Target) -> str | None:
     log_tail = getattr(server, "log_tail", None)
     if log_tail is None:
         return None
@@ -140,21 +165,21 @@ def _first_line(text: str) -> str:
     return lines[0][:200] if lines else ""
 
 
-def get_tokens(server, username: str, password: str) -> Tokens:
+def get_tokens(server: Target, username: str, password: str) -> Tokens:
     """Log in at ``/api/token/`` and return the access and refresh tokens."""
     data = post_json(server, "/api/token/", {"username": username, "password": password})
     return Tokens(access=data["access"], refresh=data["refresh"])
 
 
-def refresh_access_token(server, refresh: str) -> str:
+def refresh_access_token(server: Target, refresh: str) -> str:
     """Trade a refresh token for a new access token at ``/api/token/refresh/``."""
-    return post_json(server, "/api/token/refresh/", {"refresh": refresh})["access"]
+    return str(post_json(server, "/api/token/refresh/", {"refresh": refresh})["access"])
 
 
 class Transcript:
     """A record of a conversation: who sent what, who received what, who was closed."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.rows: list[tuple[float, str, str, str]] = []
         self._start = time.monotonic()
 
@@ -192,7 +217,7 @@ class Transcript:
         )
 
 
-def _show(data) -> str:
+def readable_frame(data: str | bytes) -> str:
     """A frame as a person wants to read it: JSON with its emoji, long frames cut short."""
     if isinstance(data, bytes):
         return f"<{len(data)} binary bytes>"
@@ -211,17 +236,17 @@ def _show(data) -> str:
 class Client:
     """One websocket connection with a name, recording everything in a transcript."""
 
-    def __init__(self, name: str, websocket, transcript: Transcript):
+    def __init__(self, name: str, websocket: ClientConnection, transcript: Transcript) -> None:
         self.name = name
         self.websocket = websocket
         self.transcript = transcript
         self._close_recorded = False
 
     @classmethod
-    async def connect(cls, server, name: str = "client", *, token: str | None = None,
-                      path: str = "ws/chat/", origin=SERVER_ORIGIN,
+    async def connect(cls, server: Target, name: str = "client", *, token: str | None = None,
+                      path: str = "ws/chat/", origin: OriginChoice = SERVER_ORIGIN,
                       transcript: Transcript | None = None,
-                      timeout: float = DEFAULT_TIMEOUT, **options) -> "Client":
+                      timeout: float = DEFAULT_TIMEOUT, **options: Any) -> "Client":
         """Open a websocket to ``server``. ``origin=None`` sends no Origin header."""
         transcript = transcript if transcript is not None else Transcript()
         base = server if isinstance(server, str) else server.http_url
@@ -232,7 +257,8 @@ class Client:
             origin = base
         shown_url = url.split("?")[0] + ("?token=…" if token is not None else "")
         try:
-            websocket = await ws_connect(url, origin=origin, open_timeout=timeout, **options)
+            websocket = await ws_connect(url, origin=None if origin is None else Origin(origin),
+                                         open_timeout=timeout, **options)
         except websockets.InvalidStatus as refused:
             status = refused.response.status_code
             transcript.add(name, "refused", f"HTTP {status} at the handshake ({shown_url})")
@@ -240,7 +266,7 @@ class Client:
         transcript.add(name, "connected", shown_url)
         return cls(name, websocket, transcript)
 
-    async def send(self, message=None, *, raw: str | bytes | None = None) -> None:
+    async def send(self, message: object = None, *, raw: str | bytes | None = None) -> None:
         """Send ``{"message": message}``, a dict as JSON, or ``raw`` text/bytes as they are."""
         if raw is not None:
             frame = raw
@@ -248,13 +274,13 @@ class Client:
             frame = json.dumps(message)
         else:
             frame = json.dumps({"message": message})
-        self.transcript.add(self.name, "sent", _show(frame))
+        self.transcript.add(self.name, "sent", readable_frame(frame))
         try:
             await self.websocket.send(frame)
         except websockets.ConnectionClosed:
             raise self._closed() from None
 
-    async def receive(self, timeout: float = DEFAULT_TIMEOUT):
+    async def receive(self, timeout: float = DEFAULT_TIMEOUT) -> Any:
         """The next frame, decoded from JSON when it is JSON. Waits at most ``timeout`` s."""
         try:
             frame = await asyncio.wait_for(self.websocket.recv(), timeout)
@@ -265,13 +291,13 @@ class Client:
             ) from None
         except websockets.ConnectionClosed:
             raise self._closed() from None
-        self.transcript.add(self.name, "received", _show(frame))
+        self.transcript.add(self.name, "received", readable_frame(frame))
         try:
             return json.loads(frame)
         except (TypeError, ValueError):
             return frame
 
-    async def receive_all(self, timeout: float = 0.5) -> list:
+    async def receive_all(self, timeout: float = 0.5) -> list[Any]:
         """Every frame that arrives until ``timeout`` s pass in silence."""
         frames = []
         while True:
@@ -299,10 +325,6 @@ class Client:
         self._close_recorded = True
         self.transcript.add(self.name, "closed", f"by the client (code {code})")
 
-    @property
-    def close_code(self) -> int | None:
-        return self.websocket.close_code
-
     def _closed(self) -> SocketClosed:
         code, reason = self.websocket.close_code, self.websocket.close_reason or ""
         if code == 1006:
@@ -313,9 +335,10 @@ class Client:
             self.transcript.add(self.name, "closed", detail)
         return SocketClosed(code, reason)
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> "Client":
         return self
 
-    async def __aexit__(self, *exc_info):
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        traceback: TracebackType | None) -> None:
         await self.close()
 

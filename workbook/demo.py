@@ -4,12 +4,19 @@ live fan-out, and the full benchmark's results read from ``benchmarks/results.js
 The notebook stays about channel layers; the plumbing lives here.
 """
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
-from .client import Client
+from IPython.display import HTML
+
+from .client import Client, Transcript
 from .notebook import _replace_server, table
 from .paths import REPO_DIR
 from .server import Server, start_server
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 RESULTS = REPO_DIR / "benchmarks" / "results.json"
 
@@ -21,14 +28,20 @@ def chat_servers(count: int, layer: str = "memory", redis_url: str | None = None
         starting = [pool.submit(start_server, "chat", layer=layer, redis_url=redis_url)
                     for _ in range(count)]
         started = [future.result() for future in starting]
-    servers = [_replace_server(f"chat {layer} #{number}", lambda server=server: server)
+    servers = [_replace_server(f"chat {layer} #{number}", _already_started(server))
                for number, server in enumerate(started, start=1)]
     for server in servers:
         print(f"Started: {server}")
     return servers
 
 
-async def alice_and_bob(server_a: Server, server_b: Server, tokens: dict, transcript, room: str = "lobby"):
+def _already_started(server: Server) -> Callable[[], Server]:
+    """A ``start`` for ``_replace_server`` that hands over a server started earlier."""
+    return lambda: server
+
+
+async def alice_and_bob(server_a: Server, server_b: Server, tokens: dict[str, str], transcript: Transcript,
+                        room: str = "lobby") -> tuple[Client, Client, list[Any]]:
     """Alice on server A, Bob on server B, same room; Alice says hi. What does Bob hear?
 
     Returns ``(alice, bob, heard)``: both clients stay open for the next cells.
@@ -42,7 +55,8 @@ async def alice_and_bob(server_a: Server, server_b: Server, tokens: dict, transc
     return alice, bob, heard
 
 
-async def small_fanout(layouts: dict, token: str, clients: int = 5, rounds: int = 3) -> list[dict]:
+async def small_fanout(layouts: dict[str, list[Server]], token: str, clients: int = 5,
+                       rounds: int = 3) -> list[dict[str, Any]]:
     """A live fan-out of a few messages to ``clients`` sockets per layout (a second or so each)."""
     from .bench.measure import fanout_latencies
 
@@ -53,12 +67,12 @@ async def small_fanout(layouts: dict, token: str, clients: int = 5, rounds: int 
     return rows
 
 
-def fanout_table(rows: list[dict]):
+def fanout_table(rows: list[dict[str, Any]]) -> HTML:
     return table([(row["layout"], row["clients"], f"{row['p50_ms']:.1f} ms", f"{row['p99_ms']:.1f} ms",
                    row["lost"]) for row in rows], ["layout", "clients", "p50", "p99", "lost"])
 
 
-def compare(rows: list[dict]) -> str:
+def compare(rows: list[dict[str, Any]]) -> str:
     """One sentence per number of clients, computed from ``rows``: which layout had the
     lowest median, and by how much. Words about measurements come from the measurements."""
     sentences = []
@@ -71,12 +85,13 @@ def compare(rows: list[dict]) -> str:
     return "\n".join(sentences)
 
 
-def benchmark_results() -> dict:
+def benchmark_results() -> dict[str, Any]:
     """The last full ``python -m workbook bench`` run (``benchmarks/results.json``)."""
-    return json.loads(RESULTS.read_text())
+    results: dict[str, Any] = json.loads(RESULTS.read_text())
+    return results
 
 
-def benchmark_figure(results: dict):
+def benchmark_figure(results: dict[str, Any]) -> "Figure":
     """The benchmark's fan-out rows as grouped bars (p50 solid, p99 light)."""
     import matplotlib.pyplot as plt
 

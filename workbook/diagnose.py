@@ -16,13 +16,15 @@ import html
 import json
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import websockets
 from websockets.asyncio.client import connect
+from websockets.typing import Origin
 
-from .client import SERVER_ORIGIN  # "send the Origin a page served by that server would send"
+from .client import SERVER_ORIGIN, OriginChoice, Target  # "send the Origin a page served by that server would send"
 from .paths import PROJECT_DIR
 
 if str(PROJECT_DIR) not in sys.path:  # protocol.py is plain Python: no Django set-up needed
@@ -49,15 +51,15 @@ NOT_REFUSED = "not refused"
 class Diagnosis:
     cause: str
     fix: str
-    evidence: list = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"cause:    {self.cause}"] + [f"evidence: {item}" for item in self.evidence]
         return "\n".join(lines + [f"fix:      {self.fix}"])
 
     __repr__ = __str__
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         rows = [("cause", f"<b>{html.escape(self.cause)}</b>")]
         rows += [("evidence", f"<code>{html.escape(item)}</code>") for item in self.evidence]
         rows += [("fix", html.escape(self.fix))]
@@ -71,7 +73,7 @@ class Attempt:
     """What one handshake got: an HTTP refusal, or an open socket and what it said."""
     status: int | None = None  # the HTTP status of a refused handshake
     server_header: str = ""
-    frames: list = field(default_factory=list)
+    frames: list[str | bytes] = field(default_factory=list)
     close_code: int | None = None
     error: str = ""  # the connection itself failed (nothing listening...)
 
@@ -79,7 +81,7 @@ class Attempt:
 async def attempt(ws_url: str, origin: str | None, settle: float = SETTLE_SECONDS) -> Attempt:
     """One handshake; if it is accepted, listen for ``settle`` s or until the server closes."""
     try:
-        websocket = await connect(ws_url, origin=origin, open_timeout=5)
+        websocket = await connect(ws_url, origin=None if origin is None else Origin(origin), open_timeout=5)
     except websockets.InvalidStatus as refused:
         return Attempt(status=refused.response.status_code,
                        server_header=refused.response.headers.get("Server", ""))
@@ -113,13 +115,13 @@ def exception_in(lines: list[str]) -> str:
     return found
 
 
-def _ws_url(target, path: str) -> tuple[str, str]:
+def _ws_url(target: Target, path: str) -> tuple[str, str]:
     base = target if isinstance(target, str) else target.http_url
     return base.replace("http", "ws", 1).rstrip("/") + "/" + path.lstrip("/"), base.rstrip("/")
 
 
-async def why_refused(target, path: str = "ws/chat/", *, token: str | None = None,
-                      origin=SERVER_ORIGIN, log=None) -> Diagnosis:
+async def why_refused(target: Target, path: str = "ws/chat/", *, token: str | None = None,
+                      origin: OriginChoice = SERVER_ORIGIN, log: Callable[[], str] | None = None) -> Diagnosis:
     """Connect to ``target`` (a server, a proxy, or ``"http://host:port"``) and say why it
     refused, if it did. ``log`` (a callable returning the server's log so far) defaults to
     ``target.log`` when the target has one."""
@@ -165,7 +167,7 @@ async def why_refused(target, path: str = "ws/chat/", *, token: str | None = Non
     return _after_accept(first, lines, evidence)
 
 
-async def _forbidden(ws_url, origin, own_origin, evidence) -> Diagnosis:
+async def _forbidden(ws_url: str, origin: str | None, own_origin: str, evidence: list[str]) -> Diagnosis:
     """403: the Origin check, or a consumer that closed before accept(). Ask again with
     the server's own Origin to tell them apart: daphne logs both as WSREJECT."""
     if origin != own_origin:
@@ -183,7 +185,7 @@ async def _forbidden(ws_url, origin, own_origin, evidence) -> Diagnosis:
         "accept() first, send an error frame, then close(code=4xxx)", evidence)
 
 
-def _after_accept(first: Attempt, lines, evidence) -> Diagnosis:
+def _after_accept(first: Attempt, lines: list[str], evidence: list[str]) -> Diagnosis:
     errors = []
     for frame in first.frames:
         try:

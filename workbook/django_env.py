@@ -1,6 +1,7 @@
 """Django inside this Python process: for notebooks, the checker and tests."""
 import os
 import sys
+from typing import TextIO
 
 from .paths import PROJECT_DIR
 
@@ -21,7 +22,7 @@ def setup_django(stage: str | None = None) -> None:
     django.setup()
 
 
-def prepare_database(stdout=None) -> str:
+def prepare_database(stdout: TextIO | None = None) -> str:
     """Apply pending migrations and create missing demo users; say in one line what was done.
 
     Idempotent and quick when everything is in place (≈ 0.05 s after Django is set

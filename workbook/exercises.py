@@ -23,11 +23,11 @@ class Exercise:
     id: str
     title: str
     stage: str
-    consumer: str
-    files: tuple
+    entry_point: str  # what the main file defines: a consumer class or a middleware stack (see exercises.toml)
+    files: tuple[str, ...]
     docs: str
-    hints: tuple
-    shipped_sha256: dict
+    hints: tuple[str, ...]
+    shipped_sha256: dict[str, str]
     kind: str = "code"  # "code": write a consumer/middleware; "tests": write the tests that catch bugs
 
     def exercise_paths(self) -> list[Path]:
@@ -55,7 +55,7 @@ def load_exercises() -> list[Exercise]:
     entries = tomllib.loads(METADATA.read_text())["exercises"]
     return [
         Exercise(number=number, id=entry["id"], title=entry["title"], stage=entry["stage"],
-                 consumer=entry["consumer"], files=tuple(entry["files"]), docs=entry["docs"],
+                 entry_point=entry["entry_point"], files=tuple(entry["files"]), docs=entry["docs"],
                  hints=tuple(entry["hints"]), shipped_sha256=dict(entry.get("shipped_sha256", {})),
                  kind=entry.get("kind", "code"))
         for number, entry in enumerate(entries, start=1)
@@ -91,7 +91,7 @@ def files_hash(exercise: Exercise, root: Path = EXERCISES_DIR) -> str:
     return hashlib.sha256("".join(content_hash(root / name) for name in exercise.files).encode()).hexdigest()
 
 
-def recorded_progress() -> dict:
+def recorded_progress() -> dict[str, dict[str, str]]:
     """exercise id -> {"status": ..., "sha256": hash of the files when it was checked}."""
     try:
         progress = json.loads(_progress_file().read_text())
@@ -119,7 +119,7 @@ def status_of(exercise: Exercise, root: Path = EXERCISES_DIR) -> str:
         return NOT_CHECKED
     if recorded.get("sha256") != files_hash(exercise, root):
         return CHANGED
-    return recorded["status"]
+    return str(recorded["status"])
 
 
 # --- Hints, solutions, resets -------------------------------------------------------------
@@ -154,7 +154,7 @@ def backups_dir(exercise: Exercise) -> Path:
 
 @dataclass
 class ResetResult:
-    restored: list  # paths put back as shipped
+    restored: list[Path]  # paths put back as shipped
     backup: Path | None  # the folder holding the learner's files as they were, if any changed
 
 
@@ -166,7 +166,7 @@ def reset(exercise: Exercise) -> ResetResult:
     changed = [(name, path) for name, path in zip(exercise.files, exercise.exercise_paths())
                if not (path.exists() and content_hash(path) == exercise.shipped_sha256[name])]
     shipped = {name: _shipped_version(path, exercise.shipped_sha256[name]) for name, path in changed}
-    backup = None
+    backup: Path | None = None
     if any(path.exists() for _, path in changed):
         backup = backups_dir(exercise) / time.strftime("%Y%m%d-%H%M%S")
         while backup.exists():  # two resets within a second

@@ -8,15 +8,21 @@ import html
 import os
 import sys
 import textwrap
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from IPython.display import HTML, Code, IFrame, display
 
 from .paths import PROJECT_DIR
 from .server import Server, start_server
 
+if TYPE_CHECKING:
+    from .checker.outcome import Outcome
+
 _servers: dict[str, Server] = {}  # the server this kernel runs for each stage
+_Result = TypeVar("_Result")
 
 
 # --- Showing code -------------------------------------------------------------------
@@ -45,20 +51,28 @@ def show_source(path: str, *names: str, match: str | None = None) -> Code:
 
 def _class_line(source: str, name: str) -> str:
     node = next(_definitions(ast.parse(source).body, name.split(".")))
-    return ast.get_source_segment(source, node).splitlines()[0]
+    return _segment(source, node).splitlines()[0]
+
+
+def _segment(source: str, node: ast.stmt, padded: bool = False) -> str:
+    """The source of ``node``; parsed from ``source``, it always has its positions."""
+    segment = ast.get_source_segment(source, node, padded=padded)
+    if segment is None:
+        raise LookupError(f"no source positions for a {type(node).__name__}")
+    return segment
 
 
 def definition_source(source: str, name: str, path: str = "the file", match: str | None = None) -> str:
     """The source of one definition (see ``show_source``), dedented."""
     found = list(_definitions(ast.parse(source).body, name.split(".")))
     if len(found) > 1 and match is not None:  # ``match`` only chooses among several
-        found = [node for node in found if match in ast.get_source_segment(source, node)]
+        found = [node for node in found if match in _segment(source, node)]
     if not found:
         raise LookupError(f"{path} has no definition called {name!r}"
                           + (f" containing {match!r}" if match else ""))
     if len(found) > 1:
         raise LookupError(f"{path} defines {name!r} {len(found)} times: pass match='<text in the one to show>'")
-    return textwrap.dedent(ast.get_source_segment(source, found[0], padded=True))
+    return textwrap.dedent(_segment(source, found[0], padded=True))
 
 
 def defined_names(source: str) -> set[str]:
@@ -71,7 +85,7 @@ def defined_names(source: str) -> set[str]:
     return names
 
 
-def _statements(body):
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """The statements of a module or class body, looking inside ``if``/``try`` blocks."""
     for node in body:
         if isinstance(node, (ast.If, ast.Try)):
@@ -80,7 +94,7 @@ def _statements(body):
             yield node
 
 
-def _names_of(node) -> list[str]:
+def _names_of(node: ast.stmt) -> list[str]:
     if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
         return [node.name]
     if isinstance(node, ast.Assign):
@@ -90,7 +104,7 @@ def _names_of(node) -> list[str]:
     return []
 
 
-def _definitions(body, parts: list[str]):
+def _definitions(body: list[ast.stmt], parts: list[str]) -> Iterator[ast.stmt]:
     for node in _statements(body):
         if parts[0] in _names_of(node):
             if len(parts) == 1:
@@ -100,7 +114,7 @@ def _definitions(body, parts: list[str]):
 
 
 # --- One server per stage -----------------------------------------------------------
-def serve(stage: str, key: str | None = None, **options) -> Server:
+def serve(stage: str, key: str | None = None, **options: Any) -> Server:
     """Start ``stage``'s server for this notebook; a server started earlier is replaced.
 
     Running the cell twice therefore never leaves two servers behind. ``key`` names a
@@ -112,7 +126,7 @@ def serve(stage: str, key: str | None = None, **options) -> Server:
     return server
 
 
-def _replace_server(key: str, start) -> Server:
+def _replace_server(key: str, start: Callable[[], Server]) -> Server:
     """Stop the server this kernel started under ``key`` (if any), then ``start()`` a new one."""
     previous = _servers.pop(key, None)
     if previous is not None and previous.stop():
@@ -191,7 +205,7 @@ def test_page(server: Server, height: int = TEST_PAGE_HEIGHT) -> IFrame:
 
 
 # --- Tables -------------------------------------------------------------------------
-def table(rows: list, headers: list) -> HTML:
+def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> HTML:
     head = "".join(f"<th style='text-align:left'>{html.escape(str(h))}</th>" for h in headers)
     body = "".join(
         "<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
@@ -217,7 +231,7 @@ PINNED = ["Django", "channels", "daphne", "djangorestframework", "djangorestfram
           "websockets", "httpx", "jupyterlab", "ipykernel", "nest-asyncio", "channels-redis"]
 
 
-def _in_a_thread(function):
+def _in_a_thread(function: Callable[[], _Result]) -> _Result:
     """Run synchronous Django code from a kernel (whose event loop forbids it in-thread)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(function).result()
@@ -281,7 +295,7 @@ def environment_report() -> None:
 
 
 # --- Exercises: check(), hint(), solution() in the style of Kaggle's learntools ---------
-def check(exercise_id: str):
+def check(exercise_id: str) -> "Outcome":
     """Check an exercise in a fresh process (so your latest edits count) and show the outcome.
 
     The result is an ``Outcome``: it shows itself in colour here, and prints as text.
@@ -351,9 +365,9 @@ def serve_exercise(exercise_id: str, solutions: bool = False) -> Server:
     learner_file = exercise.main_file(SOLUTIONS_DIR if solutions else EXERCISES_DIR)
     server = _replace_server(f"exercise:{exercise.id}", lambda: start_server(
         exercise.stage, application="workbook.exercise_asgi:application",
-        env={"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.consumer},
+        env={"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.entry_point},
         wait_for_handshake=False))
-    print(f"Started your {exercise.consumer} from {learner_file.name} at {server.ws_url}")
+    print(f"Started your {exercise.entry_point} from {learner_file.name} at {server.ws_url}")
     print(f"  if your code raises, its traceback is in the server log: {server.log_path}")
     return server
 

@@ -3,6 +3,7 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
@@ -10,7 +11,8 @@ from nbclient import NotebookClient
 CELL_TIMEOUT = 60
 
 
-def run_notebook(path: Path, cell_timeout: int = CELL_TIMEOUT, env: dict | None = None):
+def run_notebook(path: Path, cell_timeout: int = CELL_TIMEOUT,
+                 env: dict[str, str] | None = None) -> tuple[nbformat.NotebookNode, float, str]:
     """Execute ``path`` in a fresh kernel; return ``(notebook, seconds, run_id)``.
 
     Cells may raise only where tagged ``raises-exception``; others stop the run.
@@ -26,7 +28,7 @@ def run_notebook(path: Path, cell_timeout: int = CELL_TIMEOUT, env: dict | None 
     return notebook, time.monotonic() - started, run_id
 
 
-def error_cells(notebook) -> list:
+def error_cells(notebook: nbformat.NotebookNode) -> list[tuple[Any, list[Any], bool]]:
     """``(cell, errors, expected)`` for every code cell whose errors differ from its tags."""
     wrong = []
     for cell in notebook.cells:

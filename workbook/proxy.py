@@ -14,6 +14,7 @@ Threads, not processes: it lives and dies with the notebook's kernel.
 """
 import socket
 import threading
+from types import TracebackType
 
 #: Headers that describe one connection, not the request; a proxy drops them.
 HOP_BY_HOP = {"connection", "upgrade", "keep-alive", "proxy-connection", "te", "trailer",
@@ -53,12 +54,12 @@ def rewrite_head(head: bytes, pass_upgrade: bool) -> bytes:
 
 class ReverseProxy:
     def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1", *,
-                 pass_upgrade: bool = False):
+                 pass_upgrade: bool = False) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.pass_upgrade = pass_upgrade
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
-        self._sockets: set = set()
+        self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._stopped = False
         self._acceptor = threading.Thread(target=self._accept_loop, name=f"proxy-{self.port}",
@@ -69,15 +70,15 @@ class ReverseProxy:
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __str__(self):
+    def __str__(self) -> str:
         kind = "passes Upgrade/Connection" if self.pass_upgrade else "drops Upgrade/Connection"
         return f"proxy {self.http_url} -> {self.upstream[0]}:{self.upstream[1]} ({kind})"
 
-    def _track(self, sock):
+    def _track(self, sock: socket.socket) -> None:
         with self._lock:
             self._sockets.add(sock)
 
-    def _accept_loop(self):
+    def _accept_loop(self) -> None:
         while not self._stopped:
             try:
                 client, _ = self._listener.accept()
@@ -86,7 +87,7 @@ class ReverseProxy:
             self._track(client)
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
-    def _serve(self, client: socket.socket):
+    def _serve(self, client: socket.socket) -> None:
         try:
             head, rest = self._read_head(client)
             upstream = socket.create_connection(self.upstream, timeout=5)
@@ -114,7 +115,7 @@ class ReverseProxy:
         return head + b"\r\n\r\n", rest
 
     @staticmethod
-    def _pipe(source: socket.socket, target: socket.socket):
+    def _pipe(source: socket.socket, target: socket.socket) -> None:
         """Copy bytes until ``source`` closes, then tell ``target`` nothing more comes."""
         try:
             while chunk := source.recv(65536):
@@ -142,8 +143,9 @@ class ReverseProxy:
                     pass
             self._sockets.clear()
 
-    def __enter__(self):
+    def __enter__(self) -> "ReverseProxy":
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         self.stop()

@@ -87,6 +87,7 @@ def bob_token():
 '''
 
 SUMMARY = re.compile(r"^=* ?(?:\d+ \w+.* in [\d.]+s|no tests ran.*) ?=*$")
+OutcomeRow = tuple[str, str, str]  # (outcome, test id, message)
 COLOURS = {"PASSED": "#1a7f37", "FAILED": "#cf222e", "ERROR": "#9a6700", "SKIPPED": "#6e7781"}
 
 
@@ -94,11 +95,11 @@ COLOURS = {"PASSED": "#1a7f37", "FAILED": "#cf222e", "ERROR": "#9a6700", "SKIPPE
 class PytestRun:
     """What one pytest run said: each test's outcome and message, and the summary line."""
 
-    command: list
+    command: list[str]
     returncode: int
     output: str
     seconds: float
-    outcomes: list = field(default_factory=list)  # (outcome, test id, message)
+    outcomes: list[OutcomeRow] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
@@ -112,19 +113,19 @@ class PytestRun:
     def message(self, test_name: str) -> str:
         return self._find(test_name)[2]
 
-    def _find(self, test_name: str) -> tuple:
+    def _find(self, test_name: str) -> OutcomeRow:
         for outcome in self.outcomes:
             if outcome[1].split("::")[-1] == test_name:
                 return outcome
         raise KeyError(f"no test {test_name!r} in this run; tests: {[t for _, t, _ in self.outcomes]}."
                        f" pytest said:\n{self.output[-2000:]}")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         rows = [f"{outcome:8} {test}" + (f"\n         {message}" if message else "")
                 for outcome, test, message in self.outcomes]
         return "\n".join(rows + [f"pytest: {self.summary}"])
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td style='text-align:left;color:{COLOURS.get(outcome, '#000')}'><b>{outcome}</b></td>"
             f"<td style='text-align:left'><code>{html.escape(test)}</code></td>"
@@ -135,7 +136,7 @@ class PytestRun:
                 f"<p><code>pytest: {html.escape(self.summary)}</code></p>")
 
 
-def parse_report(report: Path) -> list:
+def parse_report(report: Path) -> list[OutcomeRow]:
     """``(outcome, test id, message)`` for every test in pytest's JUnit XML report."""
     import xml.etree.ElementTree as ElementTree
 
@@ -165,7 +166,7 @@ class TestFolder:
 
     __test__ = False  # not a test class, although its name starts with "Test"
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.path = Path(tempfile.mkdtemp(prefix="workbook-tests-"))
         (self.path / "pytest.ini").write_text(PYTEST_INI)
         (self.path / "conftest.py").write_text(CONFTEST)
@@ -175,7 +176,7 @@ class TestFolder:
             if (data_dir() / name).exists():
                 shutil.copy2(data_dir() / name, self.data / name)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.path)
 
     def show(self, name: str) -> Code:
@@ -183,17 +184,17 @@ class TestFolder:
         language = "ini" if name.endswith(".ini") else "python"
         return Code((self.path / name).read_text(), language=language)
 
-    def __format__(self, spec):
+    def __format__(self, spec: str) -> str:
         return format(str(self.path), spec)
 
-    def environment(self) -> dict:
+    def environment(self) -> dict[str, str]:
         env = {**os.environ, "WORKBOOK_DATA_DIR": str(self.data), "COLUMNS": "200",
                "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), str(REPO_DIR)])}
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # a kernel may have set it; tests must not
         return env
 
-    def run(self, *files: str, expect: dict | None = None, timeout: float = 60,
-            options: tuple = ()) -> PytestRun:
+    def run(self, *files: str, expect: dict[str, str | tuple[str, ...]] | None = None, timeout: float = 60,
+            options: tuple[str, ...] = ()) -> PytestRun:
         """``python -m pytest -q`` on ``files`` in a fresh process (all files if none given).
 
         ``expect`` maps test names to the outcome the notebook promises (``"FAILED"``, or a

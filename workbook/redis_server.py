@@ -12,6 +12,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
 from .paths import data_dir
 from .processes import GuardedProcess, new_tag, start_guarded
 
@@ -42,16 +46,20 @@ def _free_port(host: str) -> int:
     # Redis has no "port 0"; ask the OS for a free port and hand it over at once.
     with socket.socket() as probe:
         probe.bind((host, 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def ping(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True when a Redis answers PING at ``host:port`` within ``timeout`` s."""
+    client = redis.Redis(host=host, port=port, socket_timeout=timeout, socket_connect_timeout=timeout,
+                         retry=Retry(NoBackoff(), retries=0))  # one try: callers poll, and "no" must be quick
     try:
-        with socket.create_connection((host, port), timeout=timeout) as connection:
-            connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
-    except OSError:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):  # refused, timed out, or not a Redis at all
         return False
+    finally:
+        client.close()
 
 
 @dataclass(eq=False)

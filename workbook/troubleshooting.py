@@ -10,12 +10,13 @@ import socket
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from IPython.display import Code
 
 from .paths import PROJECT_DIR, data_dir
 from .processes import GuardedProcess, new_tag, start_guarded
-from .server import server_environment
+from .server import Server, server_environment
 
 BROKEN_ASGI = "troubleshooting.asgi:application"  # the real chat routes plus broken consumers
 
@@ -25,12 +26,15 @@ def _definition(path: str, qualified_name: str) -> str:
     """The source of ``Class.method`` (or a top-level name) in a ``tutorial_project`` file."""
     source = (PROJECT_DIR / path).read_text()
     nodes = ast.parse(source).body
+    node: ast.stmt | None = None
     for part in qualified_name.split("."):
         node = next((n for n in nodes if getattr(n, "name", None) == part), None)
         if node is None:
             raise LookupError(f"{path} has no {qualified_name}")
         nodes = getattr(node, "body", [])
-    segment = ast.get_source_segment(source, node, padded=True)
+    segment = ast.get_source_segment(source, node, padded=True) if node is not None else None
+    if segment is None:  # an empty name, or a node without positions: neither happens for real code
+        raise LookupError(f"{path} has no {qualified_name}")
     indent = len(segment) - len(segment.lstrip(" "))
     return "\n".join(line[indent:] for line in segment.splitlines()) + "\n"
 
@@ -50,12 +54,14 @@ def show_diff(real_path: str, broken_path: str, real_name: str | None = None,
               broken_name: str | None = None) -> Code:
     """The mistake as a unified diff: a real file (or ``path:Class.method``) against its
     broken variant in ``tutorial_project/troubleshooting/``."""
-    texts = []
-    for spec in (real_path, broken_path):
-        path, _, name = spec.partition(":")
-        texts.append(_definition(path, name) if name else (PROJECT_DIR / path).read_text())
-    return Code(diff_text(*texts, real_name or real_path, broken_name or broken_path),
-                language="diff")
+    return Code(diff_text(_source_of(real_path), _source_of(broken_path), real_name or real_path,
+                          broken_name or broken_path), language="diff")
+
+
+def _source_of(spec: str) -> str:
+    """A ``tutorial_project`` file (``path``), or one definition in it (``path:Class.method``)."""
+    path, _, name = spec.partition(":")
+    return _definition(path, name) if name else (PROJECT_DIR / path).read_text()
 
 
 def log_lines(text: str, *needles: str) -> str:
@@ -71,7 +77,7 @@ def installed_apps_diff() -> Code:
         importlib.import_module(module)
     real = sys.modules["websocket_project.settings"].INSTALLED_APPS
     broken = sys.modules["troubleshooting.settings_no_daphne"].INSTALLED_APPS
-    def as_text(apps):
+    def as_text(apps: list[str]) -> str:
         return "INSTALLED_APPS = [\n" + "".join(f"    {app!r},\n" for app in apps) + "]\n"
 
     return Code(diff_text(as_text(real), as_text(broken), "websocket_project/settings.py",
@@ -90,7 +96,7 @@ class DevServer(GuardedProcess):
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"runserver with {self.settings} on {self.http_url}"
 
 
@@ -98,7 +104,8 @@ def _free_port() -> int:
     """runserver cannot report a port 0 it was given, so pick a free one first."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def start_runserver(settings: str, timeout: float = 30.0) -> DevServer:
@@ -134,7 +141,7 @@ def _wait_until_port_open(port: int, deadline: float) -> None:
 
 
 # --- The servers of notebook 07 -------------------------------------------------------
-def serve_broken(**options):
+def serve_broken(**options: Any) -> Server:
     """The real chat routes plus the broken consumers, in a daphne of its own.
 
     Running the cell again replaces the server this kernel started before.

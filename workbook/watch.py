@@ -32,11 +32,11 @@ def run_check(exercise: Exercise, root: Path) -> bool:
     return result.returncode == 0
 
 
-def _fingerprint(exercise: Exercise, root: Path) -> tuple:
+def _fingerprint(exercise: Exercise, root: Path) -> tuple[str, ...]:
     return tuple(content_hash(root / name) for name in exercise.files)
 
 
-def wait_for_change(exercise: Exercise, root: Path, before: tuple, poll: bool) -> None:
+def wait_for_change(exercise: Exercise, root: Path, before: tuple[str, ...], poll: bool) -> None:
     """Return once the exercise's files differ from ``before`` (not merely touched).
 
     File events wake it at once; it also compares every second, so a save made

@@ -6,7 +6,9 @@
 import asyncio
 import threading
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from ..django_env import setup_django
 from ..exercises import Exercise
@@ -18,7 +20,7 @@ from .checks import CHECKS, Context, make_tokens  # noqa: E402
 from .outcome import (  # noqa: E402
     ERROR, FAILED, NOT_ATTEMPTED, PASSED, SYMBOLS, LearnerCodeError, Outcome, Status, Unmet,
 )
-from .tracebacks import learner_traceback, shown_path  # noqa: E402
+from .tracebacks import learner_traceback, repo_relative  # noqa: E402
 
 CHECK_TIMEOUT = 30.0  # for a whole check; one normally takes about a second
 GRACE_SECONDS = 2.0  # beyond CHECK_TIMEOUT, before a check that blocks its loop is given up
@@ -34,10 +36,10 @@ def check_exercise(exercise: Exercise, root: Path = EXERCISES_DIR) -> Outcome:
     """Check the learner's files under ``root`` (``solutions/`` for the reference)."""
     started = time.monotonic()
     learner_file = exercise.main_file(root)
-    shown = _shown(learner_file)
+    learner_path = repo_relative(learner_file)
     if root != SOLUTIONS_DIR and not exercise.attempted(root):
-        return Outcome(exercise.id, NOT_ATTEMPTED, f"{shown} is as shipped",
-                       f"edit {shown} where it says TODO, then check again")
+        return Outcome(exercise.id, NOT_ATTEMPTED, f"{learner_path} is as shipped",
+                       f"edit {learner_path} where it says TODO, then check again")
     if exercise.kind == "tests":
         from .testwriting import check_tests
 
@@ -48,21 +50,18 @@ def check_exercise(exercise: Exercise, root: Path = EXERCISES_DIR) -> Outcome:
     return outcome
 
 
-def _shown(path: Path) -> str:
-    return shown_path(path)
-
-
 def _run(exercise: Exercise, learner_file: Path) -> Outcome:
     from ..server import ServerStartError
 
     hint = f"python -m workbook hint {exercise.id}"
+    learner_path = repo_relative(learner_file)
     try:
         _run_async(_check(exercise, learner_file), CHECK_TIMEOUT)
     except Unmet as unmet:
-        return Outcome(exercise.id, FAILED, str(unmet), f"fix {_shown(learner_file)}; stuck? {hint}")
+        return Outcome(exercise.id, FAILED, str(unmet), f"fix {learner_path}; stuck? {hint}")
     except LearnerCodeError as error:
         advice = f"{error.advice}; " if error.advice else ""
-        return Outcome(exercise.id, ERROR, str(error), f"{advice}fix the error in {_shown(learner_file)}; "
+        return Outcome(exercise.id, ERROR, str(error), f"{advice}fix the error in {learner_path}; "
                        f"stuck? {hint}", details=error.details, log=error.log)
     except TimeoutError:
         return Outcome(exercise.id, ERROR, f"the check did not finish in {CHECK_TIMEOUT:.0f} s: "
@@ -85,7 +84,7 @@ def _unexpected(exercise: Exercise, learner_file: Path, error: Exception) -> Out
     frames, where = learner_traceback(error, learner_file)
     if frames:
         return Outcome(exercise.id, ERROR, f"your code raised {type(error).__name__}: {error}{where}",
-                       f"fix the error in {_shown(learner_file)}", details=frames)
+                       f"fix the error in {repo_relative(learner_file)}", details=frames)
     return Outcome(exercise.id, ERROR, f"the checker itself failed ({type(error).__name__}: {error}); "
                    "this is a bug in the workbook, not in your code",
                    "please report it, with this line; meanwhile try serve_exercise() by hand")
@@ -95,20 +94,20 @@ async def _check(exercise: Exercise, learner_file: Path) -> None:
     from channels.layers import channel_layers
 
     channel_layers.backends.clear()  # a fresh in-memory layer for this check's event loop
-    context = Context(learner_file, exercise.consumer, await make_tokens())
+    context = Context(learner_file, exercise.entry_point, await make_tokens())
     await asyncio.wait_for(CHECKS[exercise.id](context), CHECK_TIMEOUT)
 
 
-def _run_async(coroutine, timeout: float) -> None:
+def _run_async(coroutine: Coroutine[Any, Any, None], timeout: float) -> None:
     """Run the check on its own event loop in a daemon thread, and never wait forever.
 
     ``asyncio.wait_for`` stops a check whose code awaits forever; only a thread can
     stop waiting for code that never awaits (``while True: pass`` blocks its loop).
     A separate thread also works where a loop already runs (a notebook kernel).
     """
-    errors = []
+    errors: list[BaseException] = []
 
-    def target():
+    def target() -> None:
         try:
             asyncio.run(coroutine)
         except BaseException as error:  # re-raised in the caller's thread

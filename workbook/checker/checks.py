@@ -9,34 +9,40 @@ import asyncio
 import inspect
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from websockets.exceptions import WebSocketException
 from websocket_app.protocol import BAD_ROOM, UNAUTHENTICATED
 
 from ..client import Client, HandshakeRefused, NothingReceived, SocketClosed
-from ..server import start_server
-from .loading import checked_application, exercise_routes, learner_attribute, load_learner_module
+from ..server import Server, start_server
+from .loading import ASGIApp, checked_application, exercise_routes, learner_attribute, load_learner_module
 from .outcome import LearnerCodeError, Unmet, describe, known_cause
 from .sockets import CheckedSocket, close_words
-from .tracebacks import crashes_in_log, shown_path
+from .tracebacks import crashes_in_log, repo_relative
+
+if TYPE_CHECKING:  # imported where used at run time: Django must be set up first
+    from channels.generic.websocket import AsyncWebsocketConsumer
 
 
 @dataclass
 class Context:
     learner_file: Path
-    consumer_name: str
-    tokens: dict  # kind -> token: alice, bob, carol, missing (None), garbage, expired, refresh, inactive
+    entry_point: str  # the name the learner's file defines: a consumer class or a middleware stack
+    tokens: dict[str, str | None]  # kind -> token: alice, bob, carol, missing (None), garbage, expired, ...
 
-    def load(self):
+    def load(self) -> Any:
+        """The learner's ``entry_point``, from their file as it is now."""
         module = load_learner_module(self.learner_file)
-        return learner_attribute(module, self.consumer_name, self.learner_file)
+        return learner_attribute(module, self.entry_point, self.learner_file)
 
-    def socket(self, application, path: str, name: str = "client") -> CheckedSocket:
+    def socket(self, application: ASGIApp, path: str, name: str = "client") -> CheckedSocket:
         return CheckedSocket(application, path, self.learner_file, name)
 
     def query(self, kind: str) -> str:
@@ -44,14 +50,14 @@ class Context:
         return "" if token is None else f"?token={token}"
 
 
-def chat_application(consumer):
+def chat_application(consumer: Any) -> ASGIApp:
     from channels.routing import URLRouter
 
     return URLRouter(exercise_routes(consumer))
 
 
 @sync_to_async
-def make_tokens() -> dict:
+def make_tokens() -> dict[str, str | None]:
     """Access tokens for the demo users, and the bad tokens every auth check tries."""
     from django.contrib.auth import get_user_model
     from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -96,16 +102,17 @@ async def check_echo_types(context: Context) -> None:
     ]:
         await socket.send(frame)
         await socket.expect(reply, f"sending {describe(frame)}")
-    for frame, what in [
+    bad_frames: list[tuple[dict[str, Any] | str | bytes, str]] = [
         ("not json", "text that is not JSON"),
         ("[1, 2]", "a JSON list"),
         ({"type": "shout", "message": "hi"}, "an unknown type"),
         ({"type": "echo"}, "an echo without a message"),
         ({"type": "upper", "message": 5}, "a message that is not a string"),
         (b"\x00\x01", "a binary frame"),
-    ]:
-        step = f"sending {what} ({describe(frame) if not isinstance(frame, bytes) else 'bytes'})"
-        await socket.send(frame)
+    ]
+    for bad_frame, what in bad_frames:
+        step = f"sending {what} ({describe(bad_frame) if not isinstance(bad_frame, bytes) else 'bytes'})"
+        await socket.send(bad_frame)
         await socket.expect_error(step)
         await socket.expect_still_open(f"the error frame for {what}")
     await socket.send({"type": "echo", "message": "still here"})
@@ -128,7 +135,7 @@ TOKEN_ADVICE = {
 async def check_jwt_auth(context: Context) -> None:
     context.load()  # import errors are reported here, with their line, not from daphne's log
     env = {"WORKBOOK_EXERCISE_FILE": str(context.learner_file),
-           "WORKBOOK_EXERCISE_CONSUMER": context.consumer_name}
+           "WORKBOOK_EXERCISE_CONSUMER": context.entry_point}
     with start_server("jwt", application="workbook.exercise_asgi:application", env=env,
                       wait_for_handshake=False) as server:
         step = "connecting with alice's access token"
@@ -146,7 +153,7 @@ async def check_jwt_auth(context: Context) -> None:
                 await _expect_refused(server, context, kind, step)
 
 
-async def _expect_refused(server, context, kind: str, step: str) -> None:
+async def _expect_refused(server: Server, context: Context, kind: str, step: str) -> None:
     client = await _live_connect(server, context, kind, step)
     try:
         code, _ = await client.wait_closed(timeout=2)
@@ -168,7 +175,7 @@ async def _expect_refused(server, context, kind: str, step: str) -> None:
 
 
 @asynccontextmanager
-async def crashes_reported(server, context, step: str, wait: float = 1.0):
+async def crashes_reported(server: Server, context: Context, step: str, wait: float = 1.0) -> AsyncIterator[None]:
     """If a step goes wrong, look in daphne's log first: a crash of the learner's code there
     is the real cause, whatever the client saw (HTTP 500, close 1011, silence)."""
     mark = len(server.log())
@@ -184,12 +191,12 @@ async def crashes_reported(server, context, step: str, wait: float = 1.0):
         if crashes:
             crash = crashes[-1]
             raise LearnerCodeError(f"your code raised {crash.exception}{crash.where} while {step} "
-                                   f"(in daphne)", crash.lines(), shown_path(server.log_path),
+                                   f"(in daphne)", crash.lines(), repo_relative(server.log_path),
                                    known_cause(crash.exception)) from None
         raise
 
 
-async def _live_connect(server, context, kind, step):
+async def _live_connect(server: Server, context: Context, kind: str, step: str) -> Client:
     try:
         return await Client.connect(server, kind, token=context.tokens[kind])
     except HandshakeRefused as refused:
@@ -205,7 +212,7 @@ async def _live_connect(server, context, kind, step):
                     f"the connection failed ({type(error).__name__}: {error})") from None
 
 
-async def _live_expect(client, expected, step):
+async def _live_expect(client: Client, expected: dict[str, Any], step: str) -> None:
     try:
         frame = await client.receive(timeout=2)
     except TimeoutError:
@@ -277,14 +284,14 @@ async def check_rooms(context: Context) -> None:
 
 
 # --- jwt_middleware -----------------------------------------------------------------------
-def probe_consumer():
+def probe_consumer() -> "type[AsyncWebsocketConsumer]":
     """A consumer that reports the scope's user, to see what the middleware put there."""
     import json
 
     from channels.generic.websocket import AsyncWebsocketConsumer
 
     class ScopeUserProbe(AsyncWebsocketConsumer):
-        async def connect(self):
+        async def connect(self) -> None:
             await self.accept()
             user = self.scope.get("user")
             if user is None:
@@ -302,10 +309,10 @@ async def check_jwt_middleware(context: Context) -> None:
 
     stack = context.load()
     application = checked_application(stack(URLRouter([re_path(r"^ws/probe/$", probe_consumer().as_asgi())])))
-    cases = [("with alice's token", "?token=" + context.tokens["alice"], "alice"),
-             ("with bob's token among other parameters", f"?room=lobby&token={context.tokens['bob']}&x=1", "bob")]
+    signed_in = [("with alice's token", context.query("alice"), "alice"),
+                 ("with bob's token among other parameters", f"?room=lobby&token={context.tokens['bob']}&x=1", "bob")]
     cases = [(label, query, user, "the token may stand among other parameters: read it with parse_qs")
-             for label, query, user in cases]
+             for label, query, user in signed_in]
     cases += [(BAD_TOKENS[kind].removeprefix("connecting "), context.query(kind), "anonymous", TOKEN_ADVICE[kind])
               for kind in BAD_TOKENS]
     for label, query, expected_user, advice in cases:
@@ -322,7 +329,7 @@ async def check_jwt_middleware(context: Context) -> None:
 # --- history ------------------------------------------------------------------------------
 HISTORY_LENGTH = 10  # as exercises/05_history/consumers.py ships it
 @sync_to_async
-def _saved_messages(room: str) -> list:
+def _saved_messages(room: str) -> list[str]:
     from websocket_app.models import ChatMessage
 
     return [str(message) for message in ChatMessage.objects.filter(room=room).select_related("user")]
@@ -385,10 +392,10 @@ async def check_history(context: Context) -> None:
         await _forget_rooms(room, seeded_room)
 
 
-async def _expect_history(bob, wanted: list, said: list) -> None:
+async def _expect_history(bob: CheckedSocket, wanted: list[str], said: list[str]) -> None:
     """bob's first frames, up to his join notice, must be exactly ``wanted``: else say how they differ."""
     step = f"bob joining a room where {len(said)} messages were said"
-    got = []
+    got: list[Any] = []
     while True:
         frame = await bob.receive(step, '{"message": "👋 bob joined the chat"} after the history')
         if frame == {"message": "👋 bob joined the chat"}:
@@ -415,7 +422,7 @@ async def _expect_history(bob, wanted: list, said: list) -> None:
     raise Unmet(step, expected, shown, advice)
 
 
-CHECKS = {
+CHECKS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "echo_types": check_echo_types,
     "jwt_auth": check_jwt_auth,
     "rooms": check_rooms,

@@ -2,17 +2,30 @@
 import importlib.util
 import itertools
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from .outcome import LearnerCodeError
 
+if TYPE_CHECKING:  # Django is imported at run time only once the project's settings are chosen
+    from django.urls import URLPattern
+
 _counter = itertools.count()
 
+# The ASGI callables, as far as the checker needs to know them.
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
 
-def load_learner_module(path: Path):
+
+def load_learner_module(path: Path) -> ModuleType:
     """Import ``path`` afresh (a new module each time, so edits are always seen)."""
     name = f"learner_{path.parent.name}_{path.stem}_{next(_counter)}"
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # only for a path that is not a .py file
+        raise LearnerCodeError(f"{path.name} cannot be imported as Python: is it a .py file?")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling need the module registered
     try:
@@ -23,14 +36,15 @@ def load_learner_module(path: Path):
     return module
 
 
-def learner_attribute(module, name: str, path: Path):
+def learner_attribute(module: ModuleType, name: str, path: Path) -> Any:
+    """``module.name``: the learner's consumer class or middleware, whatever they made of it."""
     try:
         return getattr(module, name)
     except AttributeError:
         raise LearnerCodeError(f"{path.name} has no {name}: keep the name the exercise gives") from None
 
 
-def exercise_routes(consumer) -> list:
+def exercise_routes(consumer: Any) -> "list[URLPattern]":
     """The routes a learner's chat-like consumer is served at: ws/chat/ and ws/chat/<room>/.
 
     Each is a ``checked_application``: what daphne could not send fails at the learner's line."""
@@ -42,7 +56,7 @@ def exercise_routes(consumer) -> list:
     ]
 
 
-def _problem_with(message: dict, accepted: bool) -> str | None:
+def _problem_with(message: dict[str, Any], accepted: bool) -> str | None:
     """Why daphne could not send ``message``, in the learner's words; None when it can."""
     kind = message.get("type")
     if kind == "websocket.send":
@@ -62,7 +76,7 @@ def _problem_with(message: dict, accepted: bool) -> str | None:
     return None
 
 
-def checked_application(application):
+def checked_application(application: ASGIApp) -> ASGIApp:
     """``application`` with every message it sends checked as daphne would, *at the send*.
 
     An impossible frame (a dict as text, a reserved close code) then raises inside
@@ -70,10 +84,10 @@ def checked_application(application):
     instead of failing later, far away, in the server or the checker.
     """
 
-    async def checked(scope, receive, send):
+    async def checked(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         accepted = False
 
-        async def checked_send(message):
+        async def checked_send(message: dict[str, Any]) -> None:
             nonlocal accepted
             problem = _problem_with(message, accepted)
             if problem:  # a plain built-in error: the learner's traceback should name nothing of ours

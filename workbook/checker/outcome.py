@@ -5,6 +5,7 @@ notebook (``_repr_html_``) and travels between processes as JSON.
 """
 import html
 import json
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 
@@ -19,7 +20,7 @@ class Status(str, Enum):
     NOT_ATTEMPTED = "not attempted"
     ERROR = "error"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.value
 
     @property
@@ -46,7 +47,7 @@ class Outcome:
     details: list[str] = field(default_factory=list)  # e.g. your traceback, your frames only
     log: str = ""  # the server log that holds the full story, when a server was involved
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.status = Status(self.status)
 
     @property
@@ -56,7 +57,7 @@ class Outcome:
     def headline(self) -> str:
         return f"{self.status.symbol} {self.exercise_id}: {self.status.value.upper()} — {self.summary}"
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [self.headline()]
         lines += [f"      {line}" for line in self.details]
         if self.log:
@@ -87,12 +88,19 @@ class Outcome:
 
 
 class Unmet(Exception):
-    """The learner's code ran but did something other than expected: a *failed* check."""
+    """The learner's code ran but did something other than expected: a *failed* check.
+
+    Its message is built from the four parts, so a check can read them and raise a
+    sharper ``Unmet`` (same step, better advice) when it knows more.
+    """
 
     def __init__(self, step: str, expected: str, got: str, advice: str = ""):
+        super().__init__(step, expected, got, advice)
         self.step, self.expected, self.got, self.advice = step, expected, got, advice
-        text = f"after {step}: expected {expected}, got {got}"
-        super().__init__(text + (f" — {advice}" if advice else ""))
+
+    def __str__(self) -> str:
+        text = f"after {self.step}: expected {self.expected}, got {self.got}"
+        return text + (f" — {self.advice}" if self.advice else "")
 
 
 #: Exceptions learners meet often, and what usually fixes them (by the exception's class name).
@@ -125,7 +133,7 @@ class LearnerCodeError(Exception):
         self.advice = advice
 
     @classmethod
-    def from_exception(cls, error: BaseException, learner_file, doing: str = ""):
+    def from_exception(cls, error: BaseException, learner_file: Path, doing: str = "") -> "LearnerCodeError":
         frames, where = learner_traceback(error, learner_file)
         message = str(error).splitlines()[0] if str(error) else ""
         if isinstance(error, SyntaxError) and error.msg:
@@ -136,7 +144,7 @@ class LearnerCodeError(Exception):
                    + (f" while {doing}" if doing else ""), frames, advice=known_cause(type(error).__name__))
 
 
-def describe(frame) -> str:
+def describe(frame: object) -> str:
     """A frame (or nothing) as it should appear in "expected X, got Y"."""
     if frame is None:
         return "nothing"

@@ -7,6 +7,8 @@ consumer (``correct``) and each broken one from ``buggy_consumers``.
 """
 import io
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -28,7 +30,7 @@ def _variants(exercise_id: str) -> list[str]:
     return _CHOSEN.get(exercise_id, "correct").split(",")
 
 
-def _application(exercise_id: str, variant: str):
+def _application(exercise_id: str, variant: str) -> Any:
     from channels.routing import URLRouter
 
     correct, bugs = VARIANTS[exercise_id]
@@ -37,19 +39,19 @@ def _application(exercise_id: str, variant: str):
 
 
 @pytest.fixture(params=_variants("test_echo"))
-def echo_application(request):
+def echo_application(request: pytest.FixtureRequest) -> Any:
     """The echo consumer of notebook 01 at ws/chat/."""
     return _application("test_echo", request.param)
 
 
 @pytest.fixture(params=_variants("test_rooms"))
-def chat_application(request):
+def chat_application(request: pytest.FixtureRequest) -> Any:
     """The group chat consumer of notebook 03 at ws/chat/<room>/ (connect with ?token=...)."""
     return _application("test_rooms", request.param)
 
 
 @pytest.fixture
-def tokens():
+def tokens() -> dict[str, str]:
     """Access tokens for alice, bob and carol, and alice's *refresh* token as "refresh"."""
     from django.contrib.auth import get_user_model
     from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -61,7 +63,7 @@ def tokens():
 
 
 @pytest.fixture(autouse=True)
-def fresh_channel_layer():
+def fresh_channel_layer() -> Iterator[None]:
     """A new in-memory channel layer for every test: each test has its own event loop."""
     channel_layers.backends.clear()
     yield

@@ -3,9 +3,11 @@
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 from channels.testing import WebsocketCommunicator
 
+from .loading import ASGIApp
 from .outcome import LearnerCodeError, Unmet, describe
 
 REPLY_SECONDS = 2.0
@@ -14,7 +16,7 @@ STANDARD_CLOSE_CODES = {1000: "normal", 1001: "going away", 1005: "no code given
                         1006: "connection lost, no close frame", 1011: "an internal server error"}
 
 
-def close_words(code) -> str:
+def close_words(code: int | None) -> str:
     """A close code with its meaning, e.g. ``1000 (normal)``; the 4xxx names come from protocol.py."""
     from websocket_app.protocol import CLOSE_CODES
 
@@ -26,20 +28,20 @@ def close_words(code) -> str:
 
 
 class CheckedSocket:
-    def __init__(self, application, path: str, learner_file: Path, name: str = "client"):
+    def __init__(self, application: ASGIApp, path: str, learner_file: Path, name: str = "client") -> None:
         self.communicator = WebsocketCommunicator(application, path, headers=ORIGIN_HEADERS)
         self.learner_file = learner_file
         self.name = name
-        self.last_frame_step = None  # the step whose answer was the last frame received
+        self.last_frame_step: str | None = None  # the step whose answer was the last frame received
 
-    async def _next_output(self, step: str, timeout: float = REPLY_SECONDS):
+    async def _next_output(self, step: str, timeout: float = REPLY_SECONDS) -> dict[str, Any] | None:
         """The application's next ASGI message, or None if it sends nothing in time.
 
         If the learner's code raises meanwhile, that is reported at once, as theirs.
         """
         communicator = self.communicator
         if communicator.output_queue.empty() and not communicator.future.done():
-            getter = asyncio.ensure_future(communicator.output_queue.get())
+            getter = asyncio.create_task(communicator.output_queue.get())
             await asyncio.wait({getter, communicator.future}, timeout=timeout,
                                return_when=asyncio.FIRST_COMPLETED)
             if getter.done():
@@ -53,7 +55,7 @@ class CheckedSocket:
                 raise LearnerCodeError.from_exception(error, self.learner_file, step) from error
         return None
 
-    def _closed(self, output: dict) -> str:
+    def _closed(self, output: dict[str, Any]) -> str:
         """How a close reads in a failure: with its meaning, and when it came."""
         text = f"the socket closed with {close_words(output.get('code'))}"
         if self.last_frame_step:
@@ -71,7 +73,7 @@ class CheckedSocket:
             raise Unmet(step, "the socket to be accepted", f"a refusal (close code {close_words(code)})",
                         "accept() first; to refuse someone, accept() then close(code=...)")
 
-    async def receive(self, step: str, expected: str, silence_advice: str = ""):
+    async def receive(self, step: str, expected: str, silence_advice: str = "") -> Any:
         """The next frame, decoded from JSON. ``expected`` is only for the failure message."""
         output = await self._next_output(step)
         if output is None:
@@ -91,12 +93,12 @@ class CheckedSocket:
         self.last_frame_step = step
         return frame
 
-    async def expect(self, expected: dict, step: str, advice: str = "") -> None:
+    async def expect(self, expected: dict[str, Any], step: str, advice: str = "") -> None:
         frame = await self.receive(step, describe(expected), advice)
         if frame != expected:
             raise Unmet(step, describe(expected), describe(frame), advice)
 
-    async def expect_error(self, step: str, code: str | None = None, advice: str = "") -> dict:
+    async def expect_error(self, step: str, code: str | None = None, advice: str = "") -> dict[str, Any]:
         wanted = f'an error frame {{"error": "{code or "..."}", ...}}'
         frame = await self.receive(step, wanted, advice)
         if not isinstance(frame, dict) or not isinstance(frame.get("error"), str):
@@ -140,7 +142,7 @@ class CheckedSocket:
             got = describe(output.get("text", output.get("bytes")))
         raise Unmet(step, f"nothing ({why})", got, advice)
 
-    async def send(self, frame, step: str = "") -> None:
+    async def send(self, frame: dict[str, Any] | list[Any] | str | bytes, step: str = "") -> None:
         if isinstance(frame, bytes):
             await self.communicator.send_to(bytes_data=frame)
         elif isinstance(frame, str):

@@ -14,24 +14,27 @@ import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
 from pathlib import Path
 
+from ..exercises import Exercise
 from ..paths import REPO_DIR
-from .buggy_consumers import VARIANTS
-from .outcome import ERROR, FAILED, PASSED, LearnerCodeError, Outcome
-from .tracebacks import shown_path
+from .buggy_consumers import VARIANTS, Bug
+from .outcome import ERROR, FAILED, PASSED, LearnerCodeError, Outcome, Status
+from .tracebacks import repo_relative
 
 PYTEST_SECONDS = 120  # the whole run, every variant; normally a few seconds
 TEST_SECONDS = 20  # one test: a receive without a timeout must not hang the check
 _VARIANT = re.compile(r"^(?P<test>.+)\[(?P<variant>[\w-]+)\]$")
 
+Results = dict[str, dict[str, str]]  # test name -> variant -> failure text ("" when it passed)
 
-def check_tests(exercise, learner_file: Path) -> Outcome:
+
+def check_tests(exercise: Exercise, learner_file: Path) -> Outcome:
     hint = f"python -m workbook hint {exercise.id}"
-    shown = shown_path(learner_file)
+    learner_path = repo_relative(learner_file)
     try:
         compile(learner_file.read_text(), str(learner_file), "exec")
     except SyntaxError as error:
         problem = LearnerCodeError.from_exception(error, learner_file, "reading your tests")
-        return Outcome(exercise.id, ERROR, str(problem), f"fix the error in {shown}", details=problem.details)
+        return Outcome(exercise.id, ERROR, str(problem), f"fix the error in {learner_path}", details=problem.details)
     correct, bugs = VARIANTS[exercise.id]
     try:
         results, collection_error = _run_pytest(exercise.id, learner_file, ["correct"] + [b[0] for b in bugs])
@@ -40,10 +43,10 @@ def check_tests(exercise, learner_file: Path) -> Outcome:
                        "give every receive a timeout, e.g. receive_json_from(timeout=1)")
     if collection_error:
         return Outcome(exercise.id, ERROR, f"pytest could not load {learner_file.name}: {collection_error[0]}",
-                       f"fix the error in {shown}", details=collection_error[1:])
+                       f"fix the error in {learner_path}", details=collection_error[1:])
     if not results:
         return Outcome(exercise.id, FAILED, f"{learner_file.name} has no tests",
-                       f"write async functions named test_... in {shown}; stuck? {hint}")
+                       f"write async functions named test_... in {learner_path}; stuck? {hint}")
     for test, by_variant in results.items():
         failure = by_variant.get("correct")
         if failure:
@@ -63,7 +66,7 @@ def check_tests(exercise, learner_file: Path) -> Outcome:
                    f"all {len(bugs)} broken ones")
 
 
-def _run_pytest(exercise_id: str, learner_file: Path, variants: list[str]):
+def _run_pytest(exercise_id: str, learner_file: Path, variants: list[str]) -> tuple[Results, list[str] | None]:
     """{test name: {variant: failure text, or "" when it passed}}, and a collection error if any."""
     with tempfile.TemporaryDirectory(prefix="workbook-tests-check-") as folder:
         report = Path(folder) / "report.xml"
@@ -79,8 +82,8 @@ def _run_pytest(exercise_id: str, learner_file: Path, variants: list[str]):
         return _read_report(report, learner_file)
 
 
-def _read_report(report: Path, learner_file: Path):
-    results = defaultdict(dict)
+def _read_report(report: Path, learner_file: Path) -> tuple[Results, list[str] | None]:
+    results: defaultdict[str, dict[str, str]] = defaultdict(dict)
     for case in ElementTree.parse(report).iter("testcase"):
         problem = case.find("failure") if case.find("failure") is not None else case.find("error")
         name = case.get("name", "")
@@ -95,7 +98,7 @@ def _read_report(report: Path, learner_file: Path):
     return dict(results), None
 
 
-def _all_bugs():
+def _all_bugs() -> list[Bug]:
     return [bug for _, bugs in VARIANTS.values() for bug in bugs]
 
 
@@ -106,7 +109,7 @@ def _collection_lines(text: str, learner_file: Path) -> list[str]:
     return [(errors or lines or ["an error"])[-1], *where[-2:]]
 
 
-def _describe_failure(failure: str):
+def _describe_failure(failure: str) -> tuple[Status, str]:
     """(status, words): an assertion that does not hold is FAILED, any other exception an ERROR."""
     message, _, text = failure.partition("\n")
     where = re.findall(r"([\w./-]*test_\w+\.py):(\d+):", text)

@@ -3,6 +3,7 @@
 A learner needs the lines of *their* file that ran, not the frames of Channels,
 asgiref or the checker around them.
 """
+import os
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from pathlib import Path
 from ..paths import REPO_DIR
 
 
-def shown_path(path) -> str:
+def repo_relative(path: str | os.PathLike[str]) -> str:
     """A path as the learner knows it: relative to the workbook when it is inside it."""
     try:
         return Path(path).resolve().relative_to(REPO_DIR).as_posix()
@@ -19,24 +20,24 @@ def shown_path(path) -> str:
         return str(path)
 
 
-def _same_file(a, b) -> bool:
+def _same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     try:
         return Path(a).resolve() == Path(b).resolve()
     except OSError:
         return False
 
 
-def learner_traceback(error: BaseException, learner_file) -> tuple[list[str], str]:
+def learner_traceback(error: BaseException, learner_file: Path) -> tuple[list[str], str]:
     """``(lines, where)``: the learner's frames of ``error`` and " (file, line N, in f)" for the last."""
     if isinstance(error, SyntaxError) and error.lineno and _same_file(error.filename or "", learner_file):
-        lines = [f'File "{shown_path(learner_file)}", line {error.lineno}']
+        lines = [f'File "{repo_relative(learner_file)}", line {error.lineno}']
         if error.text:
             lines.append("    " + error.text.strip())
         return lines, f" ({Path(learner_file).name}, line {error.lineno})"
     lines, where = [], ""
     for frame in traceback.extract_tb(error.__traceback__):
         if _same_file(frame.filename, learner_file):
-            lines.append(f'File "{shown_path(frame.filename)}", line {frame.lineno}, in {frame.name}')
+            lines.append(f'File "{repo_relative(frame.filename)}", line {frame.lineno}, in {frame.name}')
             if frame.line:
                 lines.append(f"    {frame.line.strip()}")
             where = f" ({Path(learner_file).name}, line {frame.lineno}, in {frame.name})"
@@ -54,7 +55,7 @@ class LoggedCrash:
     """One "Exception inside application" that daphne logged."""
 
     exception: str  # "KeyError: 'user_id'"
-    frames: list = field(default_factory=list)  # (file, line, function, source) of the learner's file
+    frames: list[tuple[str, int, str, str]] = field(default_factory=list)  # (file, line, function, source)
 
     @property
     def where(self) -> str:
@@ -66,20 +67,21 @@ class LoggedCrash:
     def lines(self) -> list[str]:
         shown = []
         for file, line, name, source in self.frames:
-            shown.append(f'File "{shown_path(file)}", line {line}, in {name}')
+            shown.append(f'File "{repo_relative(file)}", line {line}, in {name}')
             if source:
                 shown.append(f"    {source}")
         return shown + [self.exception]
 
 
-def crashes_in_log(log: str, learner_file) -> list[LoggedCrash]:
+def crashes_in_log(log: str, learner_file: Path) -> list[LoggedCrash]:
     """Every traceback in ``log`` that passes through ``learner_file``, oldest first."""
     crashes = []
     lines = log.splitlines()
     index = 0
     while index < len(lines):
         if lines[index].startswith("Traceback (most recent call last):"):
-            frames, index = [], index + 1
+            frames: list[tuple[str, int, str, str]] = []
+            index += 1
             while index < len(lines) and lines[index].startswith(" "):
                 match = _FRAME.match(lines[index])
                 if match and _same_file(match["file"], learner_file):
