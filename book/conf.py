@@ -5,6 +5,7 @@ introduction, the executed chapters, the exercises, the instructor's guide); thi
 says how to render them. Everything a page needs is served from the book itself: no CDN, no
 web font, no analytics, so the book reads the same offline, from file:// or any static server.
 """
+
 import sys
 from pathlib import Path
 

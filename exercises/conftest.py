@@ -2,4 +2,5 @@
 
 The fixtures (echo_application, chat_application, tokens) are the checker's own.
 """
+
 from workbook.checker.pytest_fixtures import *  # noqa: F401,F403

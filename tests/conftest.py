@@ -3,6 +3,7 @@
 Every test run gets its own SQLite database and secret key (a temp folder), so
 two runs side by side never collide, and nothing is written to the checkout.
 """
+
 import io
 import os
 import shutil
@@ -103,3 +104,36 @@ def tokens():
     deleted_token = str(AccessToken.for_user(deleted))
     deleted.delete()
     return {**async_to_sync(make_tokens)(), "deleted": deleted_token}
+
+
+# --- Headless Chromium (Debian's, driven by Playwright; it cannot download a browser here) ---
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def chromium_path():
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium for a test module: skipped with the reason where missing, failing in CI."""
+    path = chromium_path()
+    if path is None:
+        reason = "no Chromium on this machine (Debian: apt install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; .ci/run should have installed it")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

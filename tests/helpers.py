@@ -1,4 +1,5 @@
 """Small helpers shared by the tests."""
+
 import contextlib
 import os
 import re
@@ -40,17 +41,19 @@ def communicator(stage: str, path: str = "/ws/chat/", headers=ORIGIN_HEADERS):
 
 
 @contextlib.contextmanager
-def running_lab(token: str, env: dict | None = None, timeout: float = 90.0,
-                python: str = sys.executable, cwd=None):
+def running_lab(token: str, env: dict | None = None, timeout: float = 90.0, python: str = sys.executable, cwd=None):
     """``python -m workbook lab`` on a free port; yields ``(url, output_lines)``, stops it after.
 
     ``python`` and ``cwd`` run it as a learner would elsewhere (e.g. python3.11 in a fresh clone).
     """
     lab = subprocess.Popen(
-        [python, "-m", "workbook", "lab", "--no-browser", "--ServerApp.port=0",
-         f"--IdentityProvider.token={token}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
-        env={**os.environ, **(env or {})})
+        [python, "-m", "workbook", "lab", "--no-browser", "--ServerApp.port=0", f"--IdentityProvider.token={token}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
     try:
         url, output = None, []
         deadline = time.monotonic() + timeout
@@ -76,8 +79,11 @@ def running_lab(token: str, env: dict | None = None, timeout: float = 90.0,
 
 def learner_env() -> dict:
     """The shell of a learner: no test data folder, no venv of ours, nothing activated."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("WORKBOOK_", "VIRTUAL_ENV", "PYTEST", "JUPYTER_", "IPYTHONDIR"))}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("WORKBOOK_", "VIRTUAL_ENV", "PYTEST", "JUPYTER_", "IPYTHONDIR"))
+    }
     venv_bin = str(Path(sys.prefix) / "bin")
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != venv_bin)
     env["HOME"] = os.environ.get("HOME", "/root")  # uv's cache stays warm
@@ -86,15 +92,26 @@ def learner_env() -> dict:
 
 
 def fresh_clone(destination: Path) -> Path:
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, files):
         source = REPO / name
         if source.is_file():
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination / name)
-    for command in (["git", "init", "-q"], ["git", "add", "-A"],
-                    ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "clone"]):
+    for command in (
+        ["git", "init", "-q"],
+        ["git", "add", "-A"],
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "clone"],
+    ):
         subprocess.run(command, cwd=destination, check=True, capture_output=True)
     return destination
 
@@ -104,9 +121,22 @@ def environment_with(clone: Path, env_dir: Path) -> Path:
     environment.yml, repo2docker or a hub's image would make it. Returns its folder."""
     subprocess.run([learner_env_python(), "-m", "venv", str(env_dir)], check=True)
     uv = shutil.which("uv") or str(Path(sys.prefix) / "bin" / "uv")
-    install = subprocess.run([uv, "pip", "install", "--python", str(env_dir / "bin" / "python"),
-                              "--compile-bytecode", "-e", f"{clone}[test]"],
-                             capture_output=True, text=True, env=learner_env(), cwd=env_dir.parent)
+    install = subprocess.run(
+        [
+            uv,
+            "pip",
+            "install",
+            "--python",
+            str(env_dir / "bin" / "python"),
+            "--compile-bytecode",
+            "-e",
+            f"{clone}[test]",
+        ],
+        capture_output=True,
+        text=True,
+        env=learner_env(),
+        cwd=env_dir.parent,
+    )
     assert install.returncode == 0, install.stderr[-2000:]
     return env_dir
 

@@ -1,10 +1,10 @@
 """Secrets in URLs never reach the logs the workbook writes (daphne's access log included)."""
+
 import time
 
 import httpx
 
 from workbook.board.server import start_board
-from workbook.server import start_server
 
 
 def wait_for_line(server, text: str, timeout: float = 5.0) -> str:

@@ -4,6 +4,7 @@ Every board here is a real daphne process on a free port with its own SQLite fil
 attendees use the workbook's own client (``workbook.board.client``), each with its
 own folder, exactly as ``python -m workbook join`` and ``check`` do.
 """
+
 import json
 import os
 import statistics
@@ -18,7 +19,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from websocket_app.protocol import (
-    FLOOD_CLOSE_AFTER, MAX_FRAME_CHARS, RATE_LIMIT_BURST, RATE_LIMIT_PER_SECOND, RATE_LIMITED, UNAUTHENTICATED,
+    FLOOD_CLOSE_AFTER,
+    MAX_FRAME_CHARS,
+    RATE_LIMIT_BURST,
+    RATE_LIMIT_PER_SECOND,
+    RATE_LIMITED,
+    UNAUTHENTICATED,
 )
 from workbook.board.client import JoinError, base_url, join, leave, load_credentials, read_queue, report_outcome, scrub
 from workbook.board.server import start_board
@@ -37,13 +43,18 @@ def ws_url(board, path):
 
 
 def live_socket(board, key=None):
-    return connect(ws_url(board, f"board/ws/live/?key={key or board.key}"), origin=board.http_url.rstrip("/"),
-                   open_timeout=5)
+    return connect(
+        ws_url(board, f"board/ws/live/?key={key or board.key}"), origin=board.http_url.rstrip("/"), open_timeout=5
+    )
 
 
 def report_socket(board, token):
-    return connect(ws_url(board, "board/ws/report/"), origin=board.http_url.rstrip("/"), open_timeout=5,
-                   additional_headers={"Authorization": f"Bearer {token}"})
+    return connect(
+        ws_url(board, "board/ws/report/"),
+        origin=board.http_url.rstrip("/"),
+        open_timeout=5,
+        additional_headers={"Authorization": f"Bearer {token}"},
+    )
 
 
 def state(board):
@@ -57,8 +68,17 @@ def outcome(exercise="rooms", status="failed", summary="after sending hi: expect
 
 
 def a_report(exercise="rooms", status="passed", **extra):
-    return json.dumps({"type": "outcome", "id": uuid.uuid4().hex, "exercise": exercise, "outcome": status,
-                       "seconds": 0.5, "message": "ok", **extra})
+    return json.dumps(
+        {
+            "type": "outcome",
+            "id": uuid.uuid4().hex,
+            "exercise": exercise,
+            "outcome": status,
+            "seconds": 0.5,
+            "message": "ok",
+            **extra,
+        }
+    )
 
 
 def frames_until_closed(websocket, limit=200):
@@ -79,8 +99,9 @@ def test_thirty_attendees_report_and_the_instructor_sees_each_outcome(board, tmp
             join(board.http_url, board.code, f"Attendee {number}", directory=folder)
             folders.append(folder)
         for number, folder in enumerate(folders):
-            report_outcome(outcome(status="passed" if number % 3 == 0 else "failed"), directory=folder,
-                           background=False)
+            report_outcome(
+                outcome(status="passed" if number % 3 == 0 else "failed"), directory=folder, background=False
+            )
         events = [json.loads(live.recv(timeout=5)) for _ in range(60)]  # 30 joined + 30 outcomes
     assert sorted(e["name"] for e in events if e["event"] == "joined") == sorted(f"Attendee {n}" for n in range(30))
     shown = [e for e in events if e["event"] == "outcome"]
@@ -112,11 +133,14 @@ def _epoch(iso):
 
 def test_outcomes_never_carry_paths_or_more_than_the_first_line(board, tmp_path):
     assert scrub("exercises/03_rooms/consumers.py is as shipped\nline two") == "… is as shipped"
-    assert scrub("your code raised KeyError: 'x' (consumers.py, line 12, in receive)") \
+    assert (
+        scrub("your code raised KeyError: 'x' (consumers.py, line 12, in receive)")
         == "your code raised KeyError: 'x' (…, line 12, in receive)"
+    )
     join(board.http_url, board.code, "Grace", directory=tmp_path)
-    report_outcome(outcome(summary="/home/grace/secret/file.py exploded\nTraceback ..."), directory=tmp_path,
-                   background=False)
+    report_outcome(
+        outcome(summary="/home/grace/secret/file.py exploded\nTraceback ..."), directory=tmp_path, background=False
+    )
     message = state(board)["attendees"][0]["exercises"]["rooms"]["message"]
     assert "/" not in message and "secret" not in message and "Traceback" not in message
 
@@ -136,8 +160,12 @@ def test_wrong_code_duplicate_name_and_bad_names_are_refused_clearly(board, tmp_
 
 
 def test_guessing_codes_is_rate_limited(board):
-    answers = [httpx.post(board.http_url + "board/api/join/", json={"code": f"NOPE-{n:04}", "name": "Eve"},
-                          timeout=5).status_code for n in range(25)]
+    answers = [
+        httpx.post(
+            board.http_url + "board/api/join/", json={"code": f"NOPE-{n:04}", "name": "Eve"}, timeout=5
+        ).status_code
+        for n in range(25)
+    ]
     assert answers[:20] == [403] * 20 and set(answers[20:]) == {429}
     # The right code still works from another client; a class behind one address is not held up.
 
@@ -149,8 +177,11 @@ def test_a_name_with_html_is_kept_as_text(board, tmp_path):
 
 
 def test_the_instructor_key_is_needed_for_page_json_and_socket(board):
-    for url in (board.http_url + "board/?key=wrong", board.http_url + "board/api/state/",
-                board.http_url + "board/api/state/?key=" + board.key[:-1]):
+    for url in (
+        board.http_url + "board/?key=wrong",
+        board.http_url + "board/api/state/",
+        board.http_url + "board/api/state/?key=" + board.key[:-1],
+    ):
         assert httpx.get(url, timeout=5).status_code == 403
     page = httpx.get(board.page_url, timeout=5)
     assert page.status_code == 200 and board.code in page.text and board.key not in page.text
@@ -233,8 +264,12 @@ def test_origin_is_checked(board, tmp_path):
     token = join(board.http_url, board.code, "Ada", directory=tmp_path)["token"]
     for origin in (None, "http://evil.example"):
         with pytest.raises(InvalidStatus) as refused:
-            connect(ws_url(board, "board/ws/report/"), origin=origin, open_timeout=5,
-                    additional_headers={"Authorization": f"Bearer {token}"})
+            connect(
+                ws_url(board, "board/ws/report/"),
+                origin=origin,
+                open_timeout=5,
+                additional_headers={"Authorization": f"Bearer {token}"},
+            )
         assert refused.value.response.status_code == 403
 
 
@@ -257,8 +292,14 @@ def test_report_outcome_never_raises_and_returns_at_once(tmp_path):
 
 # --- The real CLI: join, check, the board going down and coming back -------------------
 def cli(*args, env=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "workbook", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "workbook", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def wait_for(condition, timeout=15.0, what="the condition"):
@@ -294,7 +335,15 @@ def test_checks_report_queue_while_the_board_is_down_and_arrive_after_restart(tm
     try:
         joined = cli("join", board.http_url, "--code", code, "--name", "Ada Lovelace", env=env)
         assert joined.returncode == 0 and f"Joined workshop {code} as Ada Lovelace" in joined.stdout
-        wrong = cli("join", board.http_url, "--code", "ZZZZ-0000", "--name", "Eve", env={"WORKBOOK_BOARD_DIR": str(tmp_path / "eve")})
+        wrong = cli(
+            "join",
+            board.http_url,
+            "--code",
+            "ZZZZ-0000",
+            "--name",
+            "Eve",
+            env={"WORKBOOK_BOARD_DIR": str(tmp_path / "eve")},
+        )
         assert wrong.returncode == 1 and "not this workshop's code" in wrong.stderr
         assert cli("check", "echo_types", env=env).returncode == 1  # not attempted: a quick check
         wait_for(lambda: "echo_types" in str(state(board)), what="the CLI check on the board")

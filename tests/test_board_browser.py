@@ -2,10 +2,12 @@
 
 Uses the Chromium set-up of test_browser.py (skips without Chromium, fails in CI).
 """
+
 import re
 import time
 
-from test_browser import WAIT_MS, browser, screenshot  # noqa: F401  (browser is a fixture)
+from test_browser import WAIT_MS, screenshot
+
 from workbook.board.client import join, report_outcome
 from workbook.board.server import start_board
 
@@ -21,8 +23,11 @@ def open_board(browser, board, **context_options):
 
 
 def report(folder, status, exercise="rooms"):
-    report_outcome({"exercise_id": exercise, "status": status, "summary": f"{status} on purpose", "seconds": 1.0},
-                   directory=folder, background=False)
+    report_outcome(
+        {"exercise_id": exercise, "status": status, "summary": f"{status} on purpose", "seconds": 1.0},
+        directory=folder,
+        background=False,
+    )
 
 
 def header(page, exercise):
@@ -38,7 +43,7 @@ def test_thirty_attendees_fill_the_grid_live(browser, tmp_path):
         page = open_board(browser, board)
         names = [HTML_NAME] + [f"Attendee {number:02}" for number in range(1, 30)]
         folders = [tmp_path / f"attendee-{number}" for number in range(30)]
-        for name, folder in zip(names, folders):
+        for name, folder in zip(names, folders, strict=True):
             join(board.http_url, board.code, name, directory=folder)
         page.get_by_text("30 attendees, 0 stuck").wait_for()
         for number, folder in enumerate(folders):
@@ -148,13 +153,26 @@ def test_failing_for_more_than_a_few_minutes_is_stuck_too(browser, tmp_path):
     with start_board(database=tmp_path / "board.sqlite3") as board:
         join(board.http_url, board.code, "Grace", directory=tmp_path / "grace")
         page = open_board(browser, board)
-        six_minutes_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=6)
-        with connect(board.http_url.replace("http", "ws", 1) + "board/ws/report/", origin=board.http_url.rstrip("/"),
-                     additional_headers={"Authorization": f"Bearer {load_credentials(tmp_path / 'grace')['token']}"},
-                     open_timeout=5) as websocket:
-            websocket.send(json.dumps({"type": "outcome", "id": uuid.uuid4().hex, "exercise": "history",
-                                       "outcome": "failed", "seconds": 2, "message": "no history",
-                                       "at": six_minutes_ago.isoformat()}))
+        six_minutes_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=6)
+        with connect(
+            board.http_url.replace("http", "ws", 1) + "board/ws/report/",
+            origin=board.http_url.rstrip("/"),
+            additional_headers={"Authorization": f"Bearer {load_credentials(tmp_path / 'grace')['token']}"},
+            open_timeout=5,
+        ) as websocket:
+            websocket.send(
+                json.dumps(
+                    {
+                        "type": "outcome",
+                        "id": uuid.uuid4().hex,
+                        "exercise": "history",
+                        "outcome": "failed",
+                        "seconds": 2,
+                        "message": "no history",
+                        "at": six_minutes_ago.isoformat(),
+                    }
+                )
+            )
             assert json.loads(websocket.recv(timeout=5))["event"] == "recorded"
         row(page, "Grace").filter(has_text="stuck on history").wait_for()
         assert "6 min ago" in row(page, "Grace").inner_text()

@@ -1,4 +1,5 @@
 """``python -m workbook board | join | leave``: the shell contract, and ``check()`` in a notebook."""
+
 import os
 import re
 import signal
@@ -13,8 +14,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def start_board_command(*args, env):
-    return subprocess.Popen([sys.executable, "-m", "workbook", "board", "--port", "0", *args], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "workbook", "board", "--port", "0", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def read_urls(process, timeout=60):
@@ -37,16 +44,25 @@ def stop(process):
 
 @pytest.mark.timeout(180)
 def test_board_prints_page_and_join_command_and_keeps_its_data_across_restarts(tmp_path):
-    env = {**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "instructor"),
-           "WORKBOOK_BOARD_DIR": str(tmp_path / "attendee")}
+    env = {
+        **os.environ,
+        "WORKBOOK_DATA_DIR": str(tmp_path / "instructor"),
+        "WORKBOOK_BOARD_DIR": str(tmp_path / "attendee"),
+    }
     board = start_board_command(env=env)
     try:
         page, join_command = read_urls(board)
         code = re.search(r"--code (\S+)", join_command).group(1)
         assert re.fullmatch(r"[A-Z]+-\d{4}", code) and len(page.split("key=")[1]) >= 40
         assert join_command.startswith("python -m workbook join http://127.0.0.1:")
-        joined = subprocess.run([sys.executable, "-m", "workbook", "join", join_command.split()[4], "--code", code,
-                                 "--name", "Ada"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+        joined = subprocess.run(
+            [sys.executable, "-m", "workbook", "join", join_command.split()[4], "--code", code, "--name", "Ada"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert joined.returncode == 0, joined.stderr
         assert "Board stopped." in stop(board)
     finally:
@@ -64,17 +80,27 @@ def test_board_prints_page_and_join_command_and_keeps_its_data_across_restarts(t
 
 
 def test_board_refuses_a_bad_code_in_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "workbook", "board", "--port", "0", "--code", "no spaces!"],
-                            cwd=REPO, capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "-m", "workbook", "board", "--port", "0", "--code", "no spaces!"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path)},
+    )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "not a usable workshop code" in result.stderr
 
 
 def test_join_an_unreachable_board_says_so(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "workbook", "join", "http://127.0.0.1:9/", "--code", "KITE-1234",
-                             "--name", "Ada"], cwd=REPO, capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "WORKBOOK_BOARD_DIR": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "-m", "workbook", "join", "http://127.0.0.1:9/", "--code", "KITE-1234", "--name", "Ada"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "WORKBOOK_BOARD_DIR": str(tmp_path)},
+    )
     assert result.returncode == 1 and "cannot reach the board" in result.stderr
 
 

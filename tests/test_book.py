@@ -4,6 +4,7 @@ The build is the real command (executing the chapters, or reusing their cached e
 every page is then opened in headless Chromium from a plain local HTTP server, with every
 request recorded and any to another host refused.
 """
+
 import contextlib
 import functools
 import http.server
@@ -20,7 +21,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 import nbformat
 import pytest
 
-from test_browser import browser  # noqa: F401  (the module-scoped headless Chromium fixture)
 from workbook.book import LIVE_PAGE_NOTE, chapters
 from workbook.exercises import load_exercises
 
@@ -37,9 +37,14 @@ NO_NETWORK.update(no_proxy="127.0.0.1,localhost", NO_PROXY="127.0.0.1,localhost"
 
 def run_book(output: Path, env: dict | None = None) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "workbook", "book", "--output", str(output)],
-                            cwd=REPO, capture_output=True, text=True, timeout=800,
-                            env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        [sys.executable, "-m", "workbook", "book", "--output", str(output)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=800,
+        env={**os.environ, **(env or {})},
+    )
     return result, time.monotonic() - started
 
 
@@ -87,20 +92,23 @@ def chapter_page(book: Path, notebook: Path) -> Path:
 
 # --- the build -----------------------------------------------------------------------------
 
+
 def test_build_executes_every_chapter_and_says_where_the_book_is(built):
     first = built["first"]
     assert first.returncode == 0, f"{first.stdout[-4000:]}\n{first.stderr[-4000:]}"
     index = built["output"] / "index.html"
-    assert f"Book built in " in first.stdout and str(index) in first.stdout
+    assert "Book built in " in first.stdout and str(index) in first.stdout
     for number, notebook in enumerate(chapters(), start=1):
-        assert re.search(rf"^\[{number}/{len(chapters())}\] {re.escape(notebook.name)}: (executed in|cached)",
-                         first.stdout, flags=re.M), f"no progress line for {notebook.name}"
+        assert re.search(
+            rf"^\[{number}/{len(chapters())}\] {re.escape(notebook.name)}: (executed in|cached)",
+            first.stdout,
+            flags=re.M,
+        ), f"no progress line for {notebook.name}"
 
 
 def test_a_rebuild_with_nothing_changed_reuses_every_execution_within_15_s(built):
     again = built["again"]
-    hashes = [re.search(r"^Project code (\w+)", run.stdout, flags=re.M).group(1)
-              for run in (built["first"], again)]
+    hashes = [re.search(r"^Project code (\w+)", run.stdout, flags=re.M).group(1) for run in (built["first"], again)]
     if hashes[0] != hashes[1] and not os.environ.get("CI"):
         # Someone edited the project's code between the two builds (shared checkout):
         # executing again is then right. In CI nothing else edits, so this never skips there.
@@ -114,8 +122,13 @@ def test_a_rebuild_with_nothing_changed_reuses_every_execution_within_15_s(built
 
 def test_pages_are_in_book_order(book):
     """Front page, chapters 00-NN as found in notebooks/, the exercises, the guide: prev/next."""
-    expected = (["index.html"] + [f"{n.stem}.html" for n in chapters()] + ["exercises/index.html"]
-                + [f"exercises/{e.id}.html" for e in load_exercises()] + ["instructors_guide.html"])
+    expected = (
+        ["index.html"]
+        + [f"{n.stem}.html" for n in chapters()]
+        + ["exercises/index.html"]
+        + [f"exercises/{e.id}.html" for e in load_exercises()]
+        + ["instructors_guide.html"]
+    )
     order, page = [], "index.html"
     while page and len(order) <= len(expected):
         order.append(page)
@@ -172,6 +185,7 @@ def test_every_internal_link_resolves(book):
 
 # --- in Chromium ------------------------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def recording_page(browser):  # noqa: F811
     """A page that records requests, console errors and page errors; outside requests fail."""
@@ -226,7 +240,10 @@ def test_each_chapter_shows_executed_output_and_rendered_diagrams(browser, book,
             if expected:
                 page.wait_for_function("document.documentElement.dataset.mermaid === 'rendered'")
                 assert page.locator("pre.mermaid svg").count() == expected, notebook.name
-                assert "flowchart" not in diagrams.first.inner_text() and "sequenceDiagram" not in diagrams.first.inner_text()
+                assert (
+                    "flowchart" not in diagrams.first.inner_text()
+                    and "sequenceDiagram" not in diagrams.first.inner_text()
+                )
         assert seen["errors"] == [] and seen["outside"] == []
 
 
@@ -268,6 +285,7 @@ def test_search_finds_group_send(browser, book, site, via):  # noqa: F811
 
 # --- helpers ------------------------------------------------------------------------------------
 
+
 def mermaid_blocks(notebook: Path) -> int:
     cells = nbformat.read(notebook, as_version=4).cells
     return sum(cell.source.count("```mermaid") for cell in cells if cell.cell_type == "markdown")
@@ -303,18 +321,21 @@ def test_a_failing_cell_is_named_with_its_error_and_the_run_goes_on(tmp_path):
     """What the build prints when a chapter breaks: the cell, its first lines, the error."""
     from workbook.book import execute_chapter
 
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# 99 — broken"),
-        nbformat.v4.new_code_cell("1 / 0", metadata={"tags": ["raises-exception"]}),  # on purpose
-        nbformat.v4.new_code_cell("answer = 41\nanswer + missing_name"),
-        nbformat.v4.new_code_cell("print('never runs')"),
-    ])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# 99 — broken"),
+            nbformat.v4.new_code_cell("1 / 0", metadata={"tags": ["raises-exception"]}),  # on purpose
+            nbformat.v4.new_code_cell("answer = 41\nanswer + missing_name"),
+            nbformat.v4.new_code_cell("print('never runs')"),
+        ]
+    )
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = tmp_path / "99_broken.ipynb"
     nbformat.write(notebook, path)
     executed, failure = execute_chapter(path, tmp_path / "data")
-    assert failure.startswith(f"99_broken.ipynb: cell 3 (id {notebook.cells[2].id}) failed — "
-                              "NameError: name 'missing_name' is not defined")
+    assert failure.startswith(
+        f"99_broken.ipynb: cell 3 (id {notebook.cells[2].id}) failed — NameError: name 'missing_name' is not defined"
+    )
     assert "answer + missing_name" in failure
     assert executed.cells[1].outputs[0].ename == "ZeroDivisionError"  # the tagged error is kept
     assert executed.cells[3].outputs == []

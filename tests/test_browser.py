@@ -4,44 +4,21 @@ On a machine without Chromium these tests skip with a one-line reason; in CI (CI
 where .ci/run installs it, a missing browser is a failure, never a skip.
 Screenshots land in artifacts/browser/ (git-ignored).
 """
+
 import contextlib
 import http.server
-import os
 import re
-import shutil
 import threading
 import time
 from pathlib import Path
 
 import pytest
-
 from helpers import running_lab
+
 from workbook.server import start_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "browser"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 WAIT_MS = 15_000
-
-
-def chromium_path():
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = chromium_path()
-    if path is None:
-        reason = "no Chromium on this machine (Debian: apt install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; .ci/run should have installed it")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 def screenshot(page, name):
@@ -241,8 +218,12 @@ def test_jupyterlab_runs_notebook_01_in_the_browser(browser, tmp_path):
         reply.scroll_into_view_if_needed()
         screenshot(page, "jupyterlab-notebook-01")
         assert reply.is_visible()
-        assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").filter(
-            has_text="Error").count() == 0
+        assert (
+            page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+            .filter(has_text="Error")
+            .count()
+            == 0
+        )
         page.close()
     assert notebook.read_bytes() == shipped, "JupyterLab saved the notebook during the test"
 
@@ -250,18 +231,17 @@ def test_jupyterlab_runs_notebook_01_in_the_browser(browser, tmp_path):
 @pytest.mark.timeout(180)
 def test_page_and_socket_work_through_jupyter_server_proxy(browser, demo_passwords):
     """As on JupyterHub/Binder: the browser reaches the server only via Jupyter's own URL."""
-    with running_lab("proxy-test") as (url, _):
-        with start_server("chat") as server:
-            page = browser.new_context().new_page()
-            page.set_default_timeout(WAIT_MS)
-            page.goto(f"{url}/lab?token=proxy-test")  # Jupyter's login cookie
-            page.goto(f"{url}/proxy/{server.port}/test-ws/")
-            sign_in(page, "alice", demo_passwords["alice"])
-            join(page, "proxied")
-            say(page, "through the proxy")
-            page.get_by_text("alice: through the proxy").wait_for()
-            screenshot(page, "through-jupyter-server-proxy")
-            assert "/proxy/" in page.url
+    with running_lab("proxy-test") as (url, _), start_server("chat") as server:
+        page = browser.new_context().new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(f"{url}/lab?token=proxy-test")  # Jupyter's login cookie
+        page.goto(f"{url}/proxy/{server.port}/test-ws/")
+        sign_in(page, "alice", demo_passwords["alice"])
+        join(page, "proxied")
+        say(page, "through the proxy")
+        page.get_by_text("alice: through the proxy").wait_for()
+        screenshot(page, "through-jupyter-server-proxy")
+        assert "/proxy/" in page.url
 
 
 @contextlib.contextmanager
@@ -322,7 +302,8 @@ def test_the_page_shows_the_conversation_inside_a_notebook_frame(browser, demo_p
         page.locator("#log li").filter(has_text="line 2").last.wait_for()
         height, view, log_bottom = page.evaluate(
             "[document.documentElement.scrollHeight, innerHeight,"
-            " document.getElementById('log').getBoundingClientRect().bottom]")
+            " document.getElementById('log').getBoundingClientRect().bottom]"
+        )
         screenshot(page, f"frame-{stage}-{width}")
         assert height <= view, f"the page scrolls inside its frame ({height} > {view} px)"
         assert log_bottom <= view

@@ -3,6 +3,7 @@
 Known-wrong implementations are the solutions with one small, named mistake
 patched in; each must be rejected with the message a learner needs.
 """
+
 import shutil
 from pathlib import Path
 
@@ -69,107 +70,262 @@ def test_a_correct_edit_turns_the_exercise_green(tmp_path):
 
 WRONG = [
     # (exercise, what is wrong, old, new, expected status, words the summary must contain)
-    ("echo_types", "upper not applied", '{"message": message.upper()}', '{"message": message}',
-     FAILED, 'expected {"message": "HI THERE"}, got {"message": "hi there"}'),
-    ("echo_types", "crashes on text that is not JSON", "except (ValueError, RecursionError):",
-     "except RecursionError:", ERROR, "your code raised JSONDecodeError"),
-    ("echo_types", "pong as a message", '{"type": "pong"}', '{"message": "pong"}',
-     FAILED, 'expected {"type": "pong"}'),
-    ("echo_types", "sends a dict, not JSON text", "await self.send(text_data=json.dumps(data))",
-     "await self.send(text_data=data)",
-     ERROR, "your code raised TypeError: send(text_data=...) got a dict, not a str"),
-    ("echo_types", "closes after an error frame",
-     '        await self.send_json({"error": code, "detail": detail})',
-     '        await self.send_json({"error": code, "detail": detail})\n        await self.close()',
-     FAILED, "after the error frame for text that is not JSON: expected the socket to stay open, "
-             "got the socket closed with 1000 (normal) right after that answer"),
-    ("echo_types", "crashes on a binary frame", "        if text_data is None:\n            return None\n", "",
-     ERROR, "your code raised TypeError"),
-    ("echo_types", "no answer to an unknown type",
-     "        else:\n            await self.send_error(\"unknown_type\"", "        elif False:\n            await self.send_error(\"unknown_type\"",
-     FAILED, "after sending an unknown type"),
-    ("jwt_auth", "closes before accept()",
-     "        await self.accept()\n        if self.user.is_anonymous:",
-     "        if self.user.is_anonymous:\n            await self.close(code=UNAUTHENTICATED)\n"
-     "            return\n        await self.accept()\n        if self.user.is_anonymous:",
-     FAILED, "HTTP 403 at the handshake"),
-    ("jwt_auth", "UntypedToken accepts refresh tokens",
-     "return jwt_auth.get_user(jwt_auth.get_validated_token(token))",
-     "from rest_framework_simplejwt.tokens import UntypedToken\n"
-     "            return jwt_auth.get_user(UntypedToken(token))",
-     FAILED, "after connecting with a refresh token instead of an access token: expected a refusal with "
-             "close code 4401 (unauthenticated), got the greeting"),
-    ("jwt_auth", "the seed's close code 1008", "await self.close(code=UNAUTHENTICATED)", "await self.close(code=1008)",
-     ERROR, "your code raised ValueError: close(code=1008): daphne can only send close code 1000 or 3000-4999"),
-    ("jwt_auth", "crashes in connect() without a token", 'token = query.get("token", [None])[0]',
-     'token = query["token"][0]', ERROR, "your code raised KeyError: 'token' (consumers.py, line"),
-    ("jwt_auth", "expiry not checked", "return jwt_auth.get_user(jwt_auth.get_validated_token(token))",
-     "from rest_framework_simplejwt.tokens import AccessToken\n"
-     "            return jwt_auth.get_user(AccessToken(token, verify=False))",
-     FAILED, "get_validated_token(): it checks expiry"),
-    ("rooms", "no group_discard",
-     "        await self.channel_layer.group_discard(self.group_name, self.channel_name)\n", "",
-     FAILED, "call group_discard in disconnect()"),
-    ("rooms", "replies to the sender only",
-     'await self.broadcast(f"{self.user.username}: {message}")',
-     'await self.send(text_data=json.dumps({"message": f"{self.user.username}: {message}"}))',
-     FAILED, "(bob's socket): expected {\"message\": \"alice: hi\"}, got nothing, while alice's own socket got it"),
-    ("rooms", "no room name check", "if not ROOM_NAME_PATTERN.match(room):", "if False:",
-     FAILED, "expected an error frame"),
-    ("rooms", "everyone in one group", 'self.group_name = f"chat_{room}"', 'self.group_name = "chat_lobby"',
-     FAILED, "alice heard carol join another room"),
-    ("rooms", "join notice to the newcomer only", 'await self.broadcast(f"👋 {self.user.username} joined the chat")',
-     'await self.send(text_data=json.dumps({"message": f"👋 {self.user.username} joined the chat"}))',
-     FAILED, "after bob joining (alice's socket): expected {\"message\": \"👋 bob joined the chat\"}, got nothing "
-             "within 2 s — tell everyone in the room"),
-    ("rooms", "bad room closed without its code", "await self.close(code=BAD_ROOM)", "await self.close()",
-     FAILED, "expected the socket to close with 4400 (bad_room), got close code 1000 (normal)"),
-    ("jwt_middleware", "changes the caller's scope",
-     "scope = dict(scope, user=await user_for_token(token))", 'scope["user"] = await user_for_token(token)',
-     FAILED, "pass on a copy"),
-    ("jwt_middleware", "reads only a leading token parameter",
-     'token = query.get("token", [None])[0]',
-     'token = scope["query_string"].decode().removeprefix("token=")',
-     FAILED, "among other parameters"),
-    ("jwt_middleware", "ORM called from async code",
-     "@database_sync_to_async\ndef user_for_token(token):", "async def user_for_token(token):",
-     ERROR, "your code raised SynchronousOnlyOperation"),
-    ("jwt_middleware", "UntypedToken accepts refresh tokens",
-     "return jwt_auth.get_user(jwt_auth.get_validated_token(token))",
-     "from rest_framework_simplejwt.tokens import UntypedToken\n"
-     "        return jwt_auth.get_user(UntypedToken(token))",
-     FAILED, 'connecting with a refresh token instead of an access token (the probe reports scope[\'user\']): '
-             'expected {"user": "anonymous"}, got {"user": "alice"} — UntypedToken (and RefreshToken) accept refresh'),
-    ("history", "newest first", "reversed(newest[:HISTORY_LENGTH])", "newest[:HISTORY_LENGTH]",
-     FAILED, "these are newest first"),
-    ("history", "messages not saved",
-     "ChatMessage.objects.create(room=self.room, user=self.user, text=text)", "pass",
-     FAILED, "save each message"),
-    ("history", "history from every room", "filter(room=self.room)", "all()",
-     FAILED, "for this room only"),
-    ("history", "replays every message", "reversed(newest[:HISTORY_LENGTH])", "reversed(newest)",
-     FAILED, "got 12 messages ('alice: message 1' … 'alice: message 12') — replay only the last HISTORY_LENGTH (10)"),
-    ("history", "never leaves the group",
-     "            await self.channel_layer.group_discard(self.group_name, self.channel_name)\n", "            pass\n",
-     FAILED, "after bob leaving: expected only alice's channel left in the group, got 2 channels"),
-    ("test_echo", "never asserts the reply text", '== {"message": "You said: ', '!= {"message": "Nope: ',
-     FAILED, 'none of them fails when the consumer answers {"message": "You say: hi"} instead of "You said: hi"'),
-    ("test_echo", "expects the socket to close after a bad frame",
-     '    assert await communicator.receive_json_from(timeout=1) == {"message": "You said: still there?"}',
-     '    assert (await communicator.receive_output(timeout=1))["type"] == "websocket.close"',
-     FAILED, "your test test_a_bad_frame_gets_an_error_and_the_socket_stays_open fails on the correct consumer: "),
-    ("test_rooms", "no test of the refresh token", "async def test_a_refresh_token_is_refused(", "async def refresh_token_is_refused(",
-     FAILED, "none of them fails when the consumer lets a refresh token in as if it were an access token"),
-    ("test_rooms", "never checks the group after leaving",
-     '    assert len(get_channel_layer().groups.get("chat_lobby", {})) == 1  # alice only\n', "",
-     FAILED, "none of them fails when the consumer forgets to leave the room on disconnect (no group_discard)"),
-    ("history", "history lines without the username", "[str(message) for message in", "[message.text for message in",
-     FAILED, "send each as '<username>: <text>'"),
+    (
+        "echo_types",
+        "upper not applied",
+        '{"message": message.upper()}',
+        '{"message": message}',
+        FAILED,
+        'expected {"message": "HI THERE"}, got {"message": "hi there"}',
+    ),
+    (
+        "echo_types",
+        "crashes on text that is not JSON",
+        "except (ValueError, RecursionError):",
+        "except RecursionError:",
+        ERROR,
+        "your code raised JSONDecodeError",
+    ),
+    ("echo_types", "pong as a message", '{"type": "pong"}', '{"message": "pong"}', FAILED, 'expected {"type": "pong"}'),
+    (
+        "echo_types",
+        "sends a dict, not JSON text",
+        "await self.send(text_data=json.dumps(data))",
+        "await self.send(text_data=data)",
+        ERROR,
+        "your code raised TypeError: send(text_data=...) got a dict, not a str",
+    ),
+    (
+        "echo_types",
+        "closes after an error frame",
+        '        await self.send_json({"error": code, "detail": detail})',
+        '        await self.send_json({"error": code, "detail": detail})\n        await self.close()',
+        FAILED,
+        "after the error frame for text that is not JSON: expected the socket to stay open, "
+        "got the socket closed with 1000 (normal) right after that answer",
+    ),
+    (
+        "echo_types",
+        "crashes on a binary frame",
+        "        if text_data is None:\n            return None\n",
+        "",
+        ERROR,
+        "your code raised TypeError",
+    ),
+    (
+        "echo_types",
+        "no answer to an unknown type",
+        '        else:\n            await self.send_error("unknown_type"',
+        '        elif False:\n            await self.send_error("unknown_type"',
+        FAILED,
+        "after sending an unknown type",
+    ),
+    (
+        "jwt_auth",
+        "closes before accept()",
+        "        await self.accept()\n        if self.user.is_anonymous:",
+        "        if self.user.is_anonymous:\n            await self.close(code=UNAUTHENTICATED)\n"
+        "            return\n        await self.accept()\n        if self.user.is_anonymous:",
+        FAILED,
+        "HTTP 403 at the handshake",
+    ),
+    (
+        "jwt_auth",
+        "UntypedToken accepts refresh tokens",
+        "return jwt_auth.get_user(jwt_auth.get_validated_token(token))",
+        "from rest_framework_simplejwt.tokens import UntypedToken\n"
+        "            return jwt_auth.get_user(UntypedToken(token))",
+        FAILED,
+        "after connecting with a refresh token instead of an access token: expected a refusal with "
+        "close code 4401 (unauthenticated), got the greeting",
+    ),
+    (
+        "jwt_auth",
+        "the seed's close code 1008",
+        "await self.close(code=UNAUTHENTICATED)",
+        "await self.close(code=1008)",
+        ERROR,
+        "your code raised ValueError: close(code=1008): daphne can only send close code 1000 or 3000-4999",
+    ),
+    (
+        "jwt_auth",
+        "crashes in connect() without a token",
+        'token = query.get("token", [None])[0]',
+        'token = query["token"][0]',
+        ERROR,
+        "your code raised KeyError: 'token' (consumers.py, line",
+    ),
+    (
+        "jwt_auth",
+        "expiry not checked",
+        "return jwt_auth.get_user(jwt_auth.get_validated_token(token))",
+        "from rest_framework_simplejwt.tokens import AccessToken\n"
+        "            return jwt_auth.get_user(AccessToken(token, verify=False))",
+        FAILED,
+        "get_validated_token(): it checks expiry",
+    ),
+    (
+        "rooms",
+        "no group_discard",
+        "        await self.channel_layer.group_discard(self.group_name, self.channel_name)\n",
+        "",
+        FAILED,
+        "call group_discard in disconnect()",
+    ),
+    (
+        "rooms",
+        "replies to the sender only",
+        'await self.broadcast(f"{self.user.username}: {message}")',
+        'await self.send(text_data=json.dumps({"message": f"{self.user.username}: {message}"}))',
+        FAILED,
+        '(bob\'s socket): expected {"message": "alice: hi"}, got nothing, while alice\'s own socket got it',
+    ),
+    (
+        "rooms",
+        "no room name check",
+        "if not ROOM_NAME_PATTERN.match(room):",
+        "if False:",
+        FAILED,
+        "expected an error frame",
+    ),
+    (
+        "rooms",
+        "everyone in one group",
+        'self.group_name = f"chat_{room}"',
+        'self.group_name = "chat_lobby"',
+        FAILED,
+        "alice heard carol join another room",
+    ),
+    (
+        "rooms",
+        "join notice to the newcomer only",
+        'await self.broadcast(f"👋 {self.user.username} joined the chat")',
+        'await self.send(text_data=json.dumps({"message": f"👋 {self.user.username} joined the chat"}))',
+        FAILED,
+        'after bob joining (alice\'s socket): expected {"message": "👋 bob joined the chat"}, got nothing '
+        "within 2 s — tell everyone in the room",
+    ),
+    (
+        "rooms",
+        "bad room closed without its code",
+        "await self.close(code=BAD_ROOM)",
+        "await self.close()",
+        FAILED,
+        "expected the socket to close with 4400 (bad_room), got close code 1000 (normal)",
+    ),
+    (
+        "jwt_middleware",
+        "changes the caller's scope",
+        "scope = dict(scope, user=await user_for_token(token))",
+        'scope["user"] = await user_for_token(token)',
+        FAILED,
+        "pass on a copy",
+    ),
+    (
+        "jwt_middleware",
+        "reads only a leading token parameter",
+        'token = query.get("token", [None])[0]',
+        'token = scope["query_string"].decode().removeprefix("token=")',
+        FAILED,
+        "among other parameters",
+    ),
+    (
+        "jwt_middleware",
+        "ORM called from async code",
+        "@database_sync_to_async\ndef user_for_token(token):",
+        "async def user_for_token(token):",
+        ERROR,
+        "your code raised SynchronousOnlyOperation",
+    ),
+    (
+        "jwt_middleware",
+        "UntypedToken accepts refresh tokens",
+        "return jwt_auth.get_user(jwt_auth.get_validated_token(token))",
+        "from rest_framework_simplejwt.tokens import UntypedToken\n"
+        "        return jwt_auth.get_user(UntypedToken(token))",
+        FAILED,
+        "connecting with a refresh token instead of an access token (the probe reports scope['user']): "
+        'expected {"user": "anonymous"}, got {"user": "alice"} — UntypedToken (and RefreshToken) accept refresh',
+    ),
+    (
+        "history",
+        "newest first",
+        "reversed(newest[:HISTORY_LENGTH])",
+        "newest[:HISTORY_LENGTH]",
+        FAILED,
+        "these are newest first",
+    ),
+    (
+        "history",
+        "messages not saved",
+        "ChatMessage.objects.create(room=self.room, user=self.user, text=text)",
+        "pass",
+        FAILED,
+        "save each message",
+    ),
+    ("history", "history from every room", "filter(room=self.room)", "all()", FAILED, "for this room only"),
+    (
+        "history",
+        "replays every message",
+        "reversed(newest[:HISTORY_LENGTH])",
+        "reversed(newest)",
+        FAILED,
+        "got 12 messages ('alice: message 1' … 'alice: message 12') — replay only the last HISTORY_LENGTH (10)",
+    ),
+    (
+        "history",
+        "never leaves the group",
+        "            await self.channel_layer.group_discard(self.group_name, self.channel_name)\n",
+        "            pass\n",
+        FAILED,
+        "after bob leaving: expected only alice's channel left in the group, got 2 channels",
+    ),
+    (
+        "test_echo",
+        "never asserts the reply text",
+        '== {"message": "You said: ',
+        '!= {"message": "Nope: ',
+        FAILED,
+        'none of them fails when the consumer answers {"message": "You say: hi"} instead of "You said: hi"',
+    ),
+    (
+        "test_echo",
+        "expects the socket to close after a bad frame",
+        '    assert await communicator.receive_json_from(timeout=1) == {"message": "You said: still there?"}',
+        '    assert (await communicator.receive_output(timeout=1))["type"] == "websocket.close"',
+        FAILED,
+        "your test test_a_bad_frame_gets_an_error_and_the_socket_stays_open fails on the correct consumer: ",
+    ),
+    (
+        "test_rooms",
+        "no test of the refresh token",
+        "async def test_a_refresh_token_is_refused(",
+        "async def refresh_token_is_refused(",
+        FAILED,
+        "none of them fails when the consumer lets a refresh token in as if it were an access token",
+    ),
+    (
+        "test_rooms",
+        "never checks the group after leaving",
+        '    assert len(get_channel_layer().groups.get("chat_lobby", {})) == 1  # alice only\n',
+        "",
+        FAILED,
+        "none of them fails when the consumer forgets to leave the room on disconnect (no group_discard)",
+    ),
+    (
+        "history",
+        "history lines without the username",
+        "[str(message) for message in",
+        "[message.text for message in",
+        FAILED,
+        "send each as '<username>: <text>'",
+    ),
 ]
 
 
-@pytest.mark.parametrize("exercise_id, mistake, old, new, status, words", WRONG,
-                         ids=[f"{row[0]}: {row[1]}" for row in WRONG])
+@pytest.mark.parametrize(
+    "exercise_id, mistake, old, new, status, words", WRONG, ids=[f"{row[0]}: {row[1]}" for row in WRONG]
+)
 def test_known_wrong_implementations_are_rejected(exercise_id, mistake, old, new, status, words, tmp_path):
     exercise = find_exercise(exercise_id)
     root = learner_copy(tmp_path, exercise, SOLUTIONS_DIR, old, new)
@@ -181,8 +337,9 @@ def test_known_wrong_implementations_are_rejected(exercise_id, mistake, old, new
 ERROR_ROWS = [row for row in WRONG if row[4] == ERROR]
 
 
-@pytest.mark.parametrize("exercise_id, mistake, old, new, status, words", ERROR_ROWS,
-                         ids=[f"{row[0]}: {row[1]}" for row in ERROR_ROWS])
+@pytest.mark.parametrize(
+    "exercise_id, mistake, old, new, status, words", ERROR_ROWS, ids=[f"{row[0]}: {row[1]}" for row in ERROR_ROWS]
+)
 def test_an_error_shows_the_learners_frames_only(exercise_id, mistake, old, new, status, words, tmp_path):
     """Every exception in learner code is the learner's, located: their file and line, never ours."""
     exercise = find_exercise(exercise_id)
@@ -200,8 +357,9 @@ def test_an_error_shows_the_learners_frames_only(exercise_id, mistake, old, new,
 
 def test_a_crash_inside_daphne_is_read_from_its_log(tmp_path):
     exercise = find_exercise("jwt_auth")
-    root = learner_copy(tmp_path, exercise, SOLUTIONS_DIR, 'token = query.get("token", [None])[0]',
-                        'token = query["token"][0]')
+    root = learner_copy(
+        tmp_path, exercise, SOLUTIONS_DIR, 'token = query.get("token", [None])[0]', 'token = query["token"][0]'
+    )
     outcome = check_exercise(exercise, root)
     assert outcome.status == ERROR
     assert outcome.summary.startswith("your code raised KeyError: 'token' (consumers.py, line ")
@@ -212,11 +370,14 @@ def test_a_crash_inside_daphne_is_read_from_its_log(tmp_path):
     assert '    token = query["token"][0]' in outcome.details
 
 
-@pytest.mark.parametrize("mistake, advice", [
-    ("ORM called from async code", "@database_sync_to_async"),
-    ("crashes on text that is not JSON", "catch it and answer with an error frame"),
-    ("crashes in connect() without a token", "read it with .get()"),
-])
+@pytest.mark.parametrize(
+    "mistake, advice",
+    [
+        ("ORM called from async code", "@database_sync_to_async"),
+        ("crashes on text that is not JSON", "catch it and answer with an error frame"),
+        ("crashes in connect() without a token", "read it with .get()"),
+    ],
+)
 def test_common_exceptions_come_with_their_usual_fix(mistake, advice, tmp_path):
     exercise_id, _, old, new, *_ = next(row for row in WRONG if row[1] == mistake)
     exercise = find_exercise(exercise_id)
@@ -243,7 +404,6 @@ def test_close_codes_come_from_protocol_everywhere():
     import re
 
     from websocket_app.protocol import CLOSE_CODES
-
     from workbook.paths import REPO_DIR
 
     retyped = re.compile(r"\b(" + "|".join(map(str, CLOSE_CODES)) + r")\b")
@@ -280,7 +440,9 @@ def test_every_exercise_has_at_least_two_wrong_implementations():
 
 def test_a_syntax_error_is_an_error_with_its_line(tmp_path):
     exercise = find_exercise("echo_types")
-    root = learner_copy(tmp_path, exercise, SOLUTIONS_DIR, "    async def connect(self):", "    async def connect(self)")
+    root = learner_copy(
+        tmp_path, exercise, SOLUTIONS_DIR, "    async def connect(self):", "    async def connect(self)"
+    )
     outcome = check_exercise(exercise, root)
     assert outcome.status == ERROR
     assert "SyntaxError" in outcome.summary and "consumers.py, line" in outcome.summary
@@ -289,8 +451,13 @@ def test_a_syntax_error_is_an_error_with_its_line(tmp_path):
 def test_code_that_blocks_the_loop_is_an_error_not_a_hang(tmp_path, monkeypatch):
     monkeypatch.setattr(checker, "CHECK_TIMEOUT", 2.0)
     exercise = find_exercise("echo_types")
-    root = learner_copy(tmp_path, exercise, SOLUTIONS_DIR, "        await self.accept()\n",
-                        "        import time\n        time.sleep(30)\n        await self.accept()\n")
+    root = learner_copy(
+        tmp_path,
+        exercise,
+        SOLUTIONS_DIR,
+        "        await self.accept()\n",
+        "        import time\n        time.sleep(30)\n        await self.accept()\n",
+    )
     outcome = check_exercise(exercise, root)
     assert outcome.status == ERROR
     assert "blocked the event loop" in outcome.summary
@@ -299,8 +466,13 @@ def test_code_that_blocks_the_loop_is_an_error_not_a_hang(tmp_path, monkeypatch)
 def test_code_that_awaits_forever_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(checker, "CHECK_TIMEOUT", 1.0)
     exercise = find_exercise("echo_types")
-    root = learner_copy(tmp_path, exercise, SOLUTIONS_DIR, "        await self.accept()\n",
-                        "        import asyncio\n        await asyncio.Event().wait()\n        await self.accept()\n")
+    root = learner_copy(
+        tmp_path,
+        exercise,
+        SOLUTIONS_DIR,
+        "        await self.accept()\n",
+        "        import asyncio\n        await asyncio.Event().wait()\n        await self.accept()\n",
+    )
     outcome = check_exercise(exercise, root)
     assert outcome.status in (FAILED, ERROR) and outcome.status != PASSED
 
@@ -312,12 +484,18 @@ async def test_a_consumer_served_in_daphne_logs_the_learners_bad_send(tmp_path):
     from workbook.server import start_server
 
     exercise = find_exercise("echo_types")
-    root = learner_copy(tmp_path, exercise, SOLUTIONS_DIR, "await self.send(text_data=json.dumps(data))",
-                        "await self.send(text_data=data)")
+    root = learner_copy(
+        tmp_path,
+        exercise,
+        SOLUTIONS_DIR,
+        "await self.send(text_data=json.dumps(data))",
+        "await self.send(text_data=data)",
+    )
     learner_file = root / exercise.files[0]
     env = {"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.entry_point}
-    with start_server("echo", application="workbook.exercise_asgi:application", env=env,
-                      wait_for_handshake=False) as server:
+    with start_server(
+        "echo", application="workbook.exercise_asgi:application", env=env, wait_for_handshake=False
+    ) as server:
         client = await Client.connect(server)
         with pytest.raises(SocketClosed) as closed:
             await client.receive(timeout=5)

@@ -1,5 +1,6 @@
 """The checker of the exercises where the learner writes tests: it runs them against the
 correct consumer and against broken ones (workbook/checker/buggy_consumers.py)."""
+
 from pathlib import Path
 
 import pytest
@@ -38,25 +39,34 @@ def test_an_empty_test_file_is_rejected(tmp_path):
 
 
 def test_a_test_that_asserts_nothing_catches_nothing(tmp_path):
-    outcome = check_exercise(*learner_tests(tmp_path, "test_echo",
-                                            "async def test_fine(echo_application):\n    assert True\n"))
+    outcome = check_exercise(
+        *learner_tests(tmp_path, "test_echo", "async def test_fine(echo_application):\n    assert True\n")
+    )
     assert outcome.status == FAILED
-    assert outcome.summary.startswith("your tests pass on the correct consumer but none of them fails when "
-                                      'the consumer answers {"message": "You say: hi"}')
+    assert outcome.summary.startswith(
+        "your tests pass on the correct consumer but none of them fails when "
+        'the consumer answers {"message": "You say: hi"}'
+    )
     for _, _, what in VARIANTS["test_echo"][1][1:]:
         assert f"nor when it {what}" in outcome.summary
 
 
 def test_an_always_failing_test_fails_on_the_correct_consumer(tmp_path):
-    outcome = check_exercise(*learner_tests(tmp_path, "test_echo",
-                                            "async def test_no(echo_application):\n    assert 1 == 2\n"))
+    outcome = check_exercise(
+        *learner_tests(tmp_path, "test_echo", "async def test_no(echo_application):\n    assert 1 == 2\n")
+    )
     assert outcome.status == FAILED
-    assert outcome.summary == "your test test_no fails on the correct consumer: assert 1 == 2 (test_consumer.py, line 2)"
+    assert (
+        outcome.summary == "your test test_no fails on the correct consumer: assert 1 == 2 (test_consumer.py, line 2)"
+    )
 
 
 def test_a_test_that_raises_is_an_error_with_its_line(tmp_path):
-    outcome = check_exercise(*learner_tests(tmp_path, "test_echo",
-                                            "async def test_oops(echo_application):\n    await communicator.connect()\n"))
+    outcome = check_exercise(
+        *learner_tests(
+            tmp_path, "test_echo", "async def test_oops(echo_application):\n    await communicator.connect()\n"
+        )
+    )
     assert outcome.status == ERROR
     assert "it raised NameError: name 'communicator' is not defined (test_consumer.py, line 2)" in outcome.summary
 
@@ -64,7 +74,9 @@ def test_a_test_that_raises_is_an_error_with_its_line(tmp_path):
 def test_a_file_that_does_not_import_is_an_error(tmp_path):
     outcome = check_exercise(*learner_tests(tmp_path, "test_rooms", "import no_such_module\n"))
     assert outcome.status == ERROR
-    assert outcome.summary == "pytest could not load test_rooms.py: ModuleNotFoundError: No module named 'no_such_module'"
+    assert (
+        outcome.summary == "pytest could not load test_rooms.py: ModuleNotFoundError: No module named 'no_such_module'"
+    )
 
 
 def test_tests_that_catch_only_one_bug_are_told_which_they_miss(tmp_path):
@@ -72,8 +84,9 @@ def test_tests_that_catch_only_one_bug_are_told_which_they_miss(tmp_path):
     only_the_first = solution.split("async def test_another_room")[0]  # catches "sender only" alone
     outcome = check_exercise(*learner_tests(tmp_path, "test_rooms", only_the_first))
     assert outcome.status == FAILED
-    assert outcome.summary.startswith("your tests pass on the correct consumer but none of them fails when the "
-                                      "consumer forgets to leave the room on disconnect")
+    assert outcome.summary.startswith(
+        "your tests pass on the correct consumer but none of them fails when the "
+        "consumer forgets to leave the room on disconnect"
+    )
     assert "sends each message back to its sender only" not in outcome.summary
     assert "nor when it lets a refresh token in" in outcome.summary
-

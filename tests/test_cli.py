@@ -1,4 +1,5 @@
 """``python -m workbook serve``: the shell contract other tooling relies on."""
+
 import asyncio
 import re
 import signal
@@ -10,8 +11,12 @@ from workbook.client import Client, get_tokens
 
 
 def serve(*args):
-    return subprocess.Popen([sys.executable, "-m", "workbook", "serve", "--quiet", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "workbook", "serve", "--quiet", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def read_ws_url(process, timeout=30):
@@ -33,10 +38,10 @@ def test_serve_chat_alice_says_hi_to_bob(demo_passwords):
         http_url = ws_url.replace("ws://", "http://").removesuffix("/ws/chat/")
 
         async def conversation():
-            alice = await Client.connect(http_url, "alice",
-                                         token=get_tokens(http_url, "alice", demo_passwords["alice"]).access)
-            bob = await Client.connect(http_url, "bob",
-                                       token=get_tokens(http_url, "bob", demo_passwords["bob"]).access)
+            alice = await Client.connect(
+                http_url, "alice", token=get_tokens(http_url, "alice", demo_passwords["alice"]).access
+            )
+            bob = await Client.connect(http_url, "bob", token=get_tokens(http_url, "bob", demo_passwords["bob"]).access)
             await alice.receive_all()
             await bob.receive_all()
             await alice.send("hi")
@@ -65,17 +70,22 @@ def test_serve_on_a_taken_port_exits_with_one_line():
 
 
 def test_help_lists_the_stable_commands():
-    out = subprocess.run([sys.executable, "-m", "workbook", "--help"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "workbook", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for command in ("serve", "lab", "test", "setup", "check", "hint", "solution", "reset", "list", "bench"):
         assert f"    {command} " in out, command
 
 
 def test_serve_that_cannot_start_says_why_in_one_line():
     """A broken setting: daphne exits while importing the project; the cause is on the line."""
-    process = subprocess.Popen([sys.executable, "-m", "workbook", "serve", "--stage", "echo", "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**__import__("os").environ, "WORKBOOK_ACCESS_TOKEN_SECONDS": "five"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workbook", "serve", "--stage", "echo", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**__import__("os").environ, "WORKBOOK_ACCESS_TOKEN_SECONDS": "five"},
+    )
     out, err = process.communicate(timeout=60)
     assert process.returncode == 1
     assert err.strip().count("\n") == 0, err

@@ -1,4 +1,5 @@
 """The client helpers' promises: secrets stay out of what they print, errors say what to do."""
+
 import pytest
 
 from workbook.client import Tokens, Transcript, readable_frame

@@ -3,10 +3,10 @@
 These use channels' ``WebsocketCommunicator``; tests/test_live.py repeats the
 important ones against a real daphne, where some behaviour differs.
 """
+
 import json
 
 import pytest
-
 from helpers import ORIGIN_HEADERS, communicator
 
 BAD_FRAMES = [

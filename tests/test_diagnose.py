@@ -1,4 +1,5 @@
 """why_refused() names each cause from a real handshake and the real server log."""
+
 import socket
 
 import pytest
@@ -99,7 +100,9 @@ async def test_the_token_never_appears_in_the_diagnosis(chat_server, tokens):
 
 
 def test_exception_in_finds_the_last_exception_line():
-    log = ("2026-01-01 ERROR    Exception inside application: boom\nTraceback (most recent call last):\n"
-           '  File "x.py", line 1, in <module>\nValueError: No handler for message type chat.x\n')
+    log = (
+        "2026-01-01 ERROR    Exception inside application: boom\nTraceback (most recent call last):\n"
+        '  File "x.py", line 1, in <module>\nValueError: No handler for message type chat.x\n'
+    )
     assert exception_in(log.splitlines()) == "ValueError: No handler for message type chat.x"
-    assert exception_in(["127.0.0.1 - - \"WSCONNECT /ws/chat/\""]) == ""
+    assert exception_in(['127.0.0.1 - - "WSCONNECT /ws/chat/"']) == ""

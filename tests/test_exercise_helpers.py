@@ -1,5 +1,6 @@
 """The notebook side of the exercises: check() returns an Outcome that renders itself,
 progress() is the CLI's progress as a table, hint() explains a level that does not exist."""
+
 import pytest
 
 from workbook import notebook

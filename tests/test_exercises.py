@@ -1,4 +1,5 @@
 """Authoring lint for exercises/ and solutions/, and the exercise commands of the CLI."""
+
 import json
 import os
 import shutil
@@ -16,8 +17,11 @@ EXERCISES = load_exercises()
 
 
 def files_under(root: Path) -> set:
-    return {path.relative_to(root).as_posix() for path in root.rglob("*")
-            if path.is_file() and "__pycache__" not in path.parts and path.name not in ("README.md", "conftest.py")}
+    return {
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.name not in ("README.md", "conftest.py")
+    }
 
 
 def test_both_folders_share_one_conftest_for_the_test_writing_exercises():
@@ -38,8 +42,8 @@ def test_metadata_is_complete(exercise):
     assert len(exercise.hints) >= 2 and all(len(hint) > 20 for hint in exercise.hints)
     for name in exercise.files:
         assert exercise.shipped_sha256.get(name) == content_hash(EXERCISES_DIR / name), (
-            f"{name} changed: set its shipped_sha256 in workbook/exercises.toml to "
-            f"{content_hash(EXERCISES_DIR / name)}")
+            f"{name} changed: set its shipped_sha256 in workbook/exercises.toml to {content_hash(EXERCISES_DIR / name)}"
+        )
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda exercise: exercise.id)
@@ -66,8 +70,9 @@ def test_ids_numbers_and_folders_all_find_an_exercise():
 
 
 def workbook_command(*args):
-    return subprocess.run([sys.executable, "-m", "workbook", *args], cwd=REPO_DIR,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "workbook", *args], cwd=REPO_DIR, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_list_json_names_files_and_status():
@@ -117,9 +122,13 @@ def test_reset_restores_the_shipped_file(tmp_path):
         pytest.skip("the shipped exercise is not committed yet")
     edited = clone / "exercises" / exercise.files[0]
     edited.write_text(edited.read_text() + "\n# my attempt\n")
-    result = subprocess.run([sys.executable, "-c", "import sys; from workbook.cli import main; "
-                             "sys.exit(main(['reset', 'history']))"], cwd=clone,
-                            capture_output=True, text=True, env={"PYTHONPATH": str(clone), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from workbook.cli import main; sys.exit(main(['reset', 'history']))"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(clone), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     assert "restored exercises/05_history/consumers.py" in result.stdout
     assert content_hash(edited) == exercise.shipped_sha256[exercise.files[0]]
@@ -135,8 +144,14 @@ def learner_folder(tmp_path: Path) -> Path:
 
 def isolated_command(tmp_path: Path, *args, timeout: float = 120):
     env = {**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data")}
-    return subprocess.run([sys.executable, "-m", "workbook", *args], cwd=REPO_DIR, capture_output=True,
-                          text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "workbook", *args],
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def test_status_belongs_to_the_file_contents_it_was_earned_on(tmp_path, monkeypatch):
@@ -149,8 +164,7 @@ def test_status_belongs_to_the_file_contents_it_was_earned_on(tmp_path, monkeypa
     module.record_outcome(exercise, "passed", module.files_hash(exercise, root))
     assert module.status_of(exercise, root) == "passed"
     edited = root / exercise.files[0]
-    edited.write_text(edited.read_text().replace("await self.broadcast(f\"{self.user.username}: {message}\")",
-                                                 "pass"))
+    edited.write_text(edited.read_text().replace('await self.broadcast(f"{self.user.username}: {message}")', "pass"))
     assert module.status_of(exercise, root) == module.CHANGED == "changed since last check"
     shutil.copy(EXERCISES_DIR / exercise.files[0], edited)  # back as shipped, like a reset
     assert module.status_of(exercise, root) == "not attempted"
@@ -170,13 +184,25 @@ from pathlib import Path
 from workbook.exercises import find_exercise, status_of
 print(status_of(find_exercise('echo_types'), Path({str(root)!r})))
 """
-    status = subprocess.run([sys.executable, "-c", env_check], cwd=REPO_DIR, capture_output=True, text=True,
-                            env={**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data")}, timeout=60)
+    status = subprocess.run(
+        [sys.executable, "-c", env_check],
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data")},
+        timeout=60,
+    )
     assert status.stdout.strip() == "passed", status.stderr
     learner_file = root / exercise.files[0]
     learner_file.write_text(learner_file.read_text().replace("message.upper()", "message"))
-    status = subprocess.run([sys.executable, "-c", env_check], cwd=REPO_DIR, capture_output=True, text=True,
-                            env={**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data")}, timeout=60)
+    status = subprocess.run(
+        [sys.executable, "-c", env_check],
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data")},
+        timeout=60,
+    )
     assert status.stdout.strip() == "changed since last check", status.stderr
 
 
@@ -186,8 +212,9 @@ def test_list_never_shows_a_stale_passed_for_the_real_exercises(tmp_path):
 
     data = tmp_path / "data"
     data.mkdir()
-    (data / "progress.json").write_text(json_module.dumps(
-        {exercise.id: {"status": "passed", "sha256": "0" * 64} for exercise in EXERCISES}))
+    (data / "progress.json").write_text(
+        json_module.dumps({exercise.id: {"status": "passed", "sha256": "0" * 64} for exercise in EXERCISES})
+    )
     rows = json.loads(isolated_command(tmp_path, "list", "--json").stdout)
     assert {row["status"] for row in rows} == {"not attempted"}  # shipped files: nothing earned yet
 
@@ -235,9 +262,14 @@ def test_reset_keeps_a_backup_and_says_how_to_restore_it(tmp_path):
     env = {"PYTHONPATH": str(clone), "PATH": "/usr/bin:/bin", "WORKBOOK_DATA_DIR": str(tmp_path / "data")}
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-c", "import sys; from workbook.cli import main; "
-                               f"sys.exit(main({list(args)!r}))"], cwd=clone, capture_output=True,
-                              text=True, env=env, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-c", f"import sys; from workbook.cli import main; sys.exit(main({list(args)!r}))"],
+            cwd=clone,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
 
     result = cli("reset", "rooms")
     assert result.returncode == 0, result.stderr
@@ -262,8 +294,14 @@ class Watcher:
 
         self.lines, self.seen = queue.Queue(), []
         env = {**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen([sys.executable, "-m", "workbook", "watch", *args], cwd=REPO_DIR,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "workbook", "watch", *args],
+            cwd=REPO_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):

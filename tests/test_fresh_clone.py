@@ -4,6 +4,7 @@ A copy of the current work tree (tracked and new files, nothing git-ignored) sta
 for ``git clone``: it is what CI clones, and it includes uncommitted edits while developing.
 Everything runs with the bare Python 3.11 a learner has, not this test's venv.
 """
+
 import os
 import shutil
 import subprocess
@@ -11,20 +12,21 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from helpers import environment_with, fresh_clone, learner_env, learner_env_python, running_lab
 
 BARE_PYTHON = learner_env_python()
 
 
 def workbook(clone: Path, *args, python: str = BARE_PYTHON, timeout: float = 600):
-    return subprocess.run([python, "-m", "workbook", *args], cwd=clone, env=learner_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [python, "-m", "workbook", *args], cwd=clone, env=learner_env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def git_status(clone: Path) -> str:
-    return subprocess.run(["git", "status", "--porcelain", "--ignored=no"], cwd=clone,
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--ignored=no"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def no_build_output(clone: Path) -> list[str]:
@@ -59,8 +61,12 @@ def test_every_run_works_not_just_the_first(tmp_path):
     subprocess.run(["cp", "-a", str(clone), str(copy)], check=True)
     copied = workbook(copy, "list", timeout=300)
     assert copied.returncode == 0, copied.stderr[-3000:]
-    where = subprocess.run([copy / ".venv/bin/python", "-c", "import workbook; print(workbook.__file__)"],
-                           cwd="/", capture_output=True, text=True)
+    where = subprocess.run(
+        [copy / ".venv/bin/python", "-c", "import workbook; print(workbook.__file__)"],
+        cwd="/",
+        capture_output=True,
+        text=True,
+    )
     assert where.stdout.startswith(str(copy)), where.stdout + where.stderr
 
     # .venv deleted: it is created again.
@@ -97,17 +103,26 @@ def test_an_environment_with_this_checkout_installed_is_used_as_it_is(tmp_path):
 
     # Binder: repo2docker installs environment.yml into such an environment, then runs postBuild.
     binder_env = {**learner_env(), "PATH": f"{env_dir / 'bin'}{os.pathsep}{learner_env()['PATH']}"}
-    post_build = subprocess.run(["bash", "postBuild"], cwd=clone, env=binder_env,
-                                capture_output=True, text=True, timeout=120)
+    post_build = subprocess.run(
+        ["bash", "postBuild"], cwd=clone, env=binder_env, capture_output=True, text=True, timeout=120
+    )
     assert post_build.returncode == 0, post_build.stderr[-3000:]
     assert "Ready:" in post_build.stdout and (clone / ".workbook" / "db.sqlite3").is_file()
     run = subprocess.run(
-        [env_dir / "bin/python", "-c",
-         "import sys; from pathlib import Path; from workbook.notebook_runner import error_cells, run_notebook; "
-         "notebook, seconds, _ = run_notebook(Path('notebooks/02_jwt_consumer.ipynb')); "
-         "print([(cell.id, [e.evalue for e in errors]) for cell, errors, _ in error_cells(notebook)]); "
-         "sys.exit(1 if error_cells(notebook) else 0)"],
-        cwd=clone, env=binder_env, capture_output=True, text=True, timeout=240)
+        [
+            env_dir / "bin/python",
+            "-c",
+            "import sys; from pathlib import Path; from workbook.notebook_runner import error_cells, run_notebook; "
+            "notebook, seconds, _ = run_notebook(Path('notebooks/02_jwt_consumer.ipynb')); "
+            "print([(cell.id, [e.evalue for e in errors]) for cell, errors, _ in error_cells(notebook)]); "
+            "sys.exit(1 if error_cells(notebook) else 0)",
+        ],
+        cwd=clone,
+        env=binder_env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     assert not (clone / ".venv").exists() and git_status(clone) == ""
 

@@ -1,5 +1,6 @@
 """Hostile tokens, expiry on open sockets, Origin, bad frames, token transport, flooding —
 each against a real daphne, with the close code or error frame a real client sees."""
+
 import asyncio
 import base64
 import json
@@ -33,8 +34,10 @@ def hostile_tokens(tokens):
     }
 
 
-@pytest.mark.parametrize("forgery", ["tampered payload (user_id changed to bob)", "alg none",
-                                     "signed with another key", "truncated signature"])
+@pytest.mark.parametrize(
+    "forgery",
+    ["tampered payload (user_id changed to bob)", "alg none", "signed with another key", "truncated signature"],
+)
 async def test_forged_tokens_are_refused(jwt_server, hostile_tokens, forgery):
     client = await Client.connect(jwt_server, token=hostile_tokens[forgery])
     assert (await client.receive())["error"] == "unauthenticated"
@@ -160,11 +163,11 @@ async def test_stale_ticket_is_refused(chat_server, tokens):
     from datetime import timedelta
 
     from django.utils import timezone
+
     from websocket_app.models import WebSocketTicket
 
     ticket = get_ticket(chat_server, tokens["alice"]).json()["ticket"]
-    await asyncio.to_thread(
-        lambda: WebSocketTicket.objects.update(created=timezone.now() - timedelta(seconds=31)))
+    await asyncio.to_thread(lambda: WebSocketTicket.objects.update(created=timezone.now() - timedelta(seconds=31)))
     stale = await Client.connect(chat_server, path=f"ws/chat/?ticket={ticket}")
     assert (await stale.wait_closed())[0] == 4401
 

@@ -1,4 +1,5 @@
 """The server harness: free ports, clear start-up errors, and no orphan processes."""
+
 import os
 import signal
 import socket
@@ -8,14 +9,12 @@ import textwrap
 import time
 
 import pytest
+from helpers import REPO, wait_until
 
 from workbook.client import Client
 from workbook.processes import processes_tagged
 from workbook.redis_server import ping, start_redis
 from workbook.server import PortInUseError, ServerStartError, start_server
-from helpers import REPO, wait_until
-
-
 
 
 async def test_two_servers_side_by_side():
@@ -70,8 +69,9 @@ OWNER = textwrap.dedent("""
 
 
 def start_owner():
-    owner = subprocess.Popen([sys.executable, "-c", OWNER], cwd=REPO, stdout=subprocess.PIPE,
-                             text=True, start_new_session=True)
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER], cwd=REPO, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     server_tag, redis_tag, server_port, redis_port = owner.stdout.readline().split()
     return owner, [server_tag, redis_tag], int(server_port), int(redis_port)
 
@@ -88,8 +88,9 @@ def test_no_orphans_when_the_owner_is_killed():
         assert port_open(server_port) and ping("127.0.0.1", redis_port)
         owner.kill()  # SIGKILL: no atexit, no clean-up code runs in the owner
         owner.wait()
-        assert wait_until(lambda: not any(processes_tagged(tag) for tag in tags)), \
+        assert wait_until(lambda: not any(processes_tagged(tag) for tag in tags)), (
             f"orphans: {[processes_tagged(tag) for tag in tags]}"
+        )
         assert not port_open(server_port)
     finally:
         owner.kill()

@@ -1,4 +1,5 @@
 """Helpers that call the server over HTTP say what went wrong and what to do, never a JSONDecodeError."""
+
 import pytest
 
 from workbook.client import LoginFailed, RequestFailed, get_tokens, refresh_access_token
@@ -7,9 +8,11 @@ from workbook.server import start_server
 
 def test_an_unmigrated_database_is_named_with_its_fix(tmp_path):
     # As on a hub where nobody prepared anything: the token endpoint answers Django's HTML 500 page.
-    with start_server("jwt", env={"WORKBOOK_DATA_DIR": str(tmp_path)}) as server:
-        with pytest.raises(RequestFailed) as failure:
-            get_tokens(server, "alice", "alice-pass-123")
+    with (
+        start_server("jwt", env={"WORKBOOK_DATA_DIR": str(tmp_path)}) as server,
+        pytest.raises(RequestFailed) as failure,
+    ):
+        get_tokens(server, "alice", "alice-pass-123")
     message = str(failure.value)
     assert failure.value.status == 500 and failure.value.endpoint == "POST /api/token/"
     assert "OperationalError: no such table: auth_user" in message

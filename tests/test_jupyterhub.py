@@ -10,6 +10,7 @@ talks to the server through the hub's proxy, and a foreign Origin is refused the
 Without Node's configurable-http-proxy or Chromium the tests skip with the reason; in CI
 (where .ci/run installs both) they fail instead.
 """
+
 import contextlib
 import json
 import os
@@ -22,15 +23,22 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from helpers import environment_with, fresh_clone, learner_env
+
 from workbook.processes import new_tag, processes_with, start_guarded, stop_guarded
 
 PUBLIC_HOST = "hub.example.test"
 PASSWORD = "hub-test-password"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                  f"--host-resolver-rules=MAP {PUBLIC_HOST} 127.0.0.1"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    f"--host-resolver-rules=MAP {PUBLIC_HOST} 127.0.0.1",
+]
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the notebook on screen
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "browser"
 
@@ -89,16 +97,31 @@ def running_hub(folder: Path, clone: Path, env_dir: Path):
     (settings / "docmanager-extension").mkdir(parents=True)
     (settings / "docmanager-extension" / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
     config = folder / "jupyterhub_config.py"
-    config.write_text(HUB_CONFIG.format(
-        port=port, hub_port=free_port(), api_port=free_port(), pid_file=str(folder / "proxy.pid"),
-        folder=folder, cookie_file=str(folder / "cookie_secret"), password=PASSWORD,
-        home=str(home), singleuser=str(env_dir / "bin" / "jupyterhub-singleuser"), clone=str(clone)))
+    config.write_text(
+        HUB_CONFIG.format(
+            port=port,
+            hub_port=free_port(),
+            api_port=free_port(),
+            pid_file=str(folder / "proxy.pid"),
+            folder=folder,
+            cookie_file=str(folder / "cookie_secret"),
+            password=PASSWORD,
+            home=str(home),
+            singleuser=str(env_dir / "bin" / "jupyterhub-singleuser"),
+            clone=str(clone),
+        )
+    )
     env = {**learner_env(), "PATH": f"{env_dir / 'bin'}{os.pathsep}{learner_env()['PATH']}"}
     # Under the workbook's guard: if this test run dies, the hub (and so its proxy, the
     # single-user server and its kernels) is stopped all the same.
-    hub, log_path = start_guarded([str(Path(sys.prefix) / "bin" / "jupyterhub"), "-f", str(config)],
-                                  env=env, cwd=folder, log_dir=folder, log_prefix="jupyterhub",
-                                  tag=new_tag("jupyterhub"))
+    hub, log_path = start_guarded(
+        [str(Path(sys.prefix) / "bin" / "jupyterhub"), "-f", str(config)],
+        env=env,
+        cwd=folder,
+        log_dir=folder,
+        log_prefix="jupyterhub",
+        tag=new_tag("jupyterhub"),
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -137,8 +160,9 @@ def learner_page(hub):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), headless=True,
-                                             args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_FLAGS
+        )
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(60_000)
@@ -166,8 +190,11 @@ def run_all(page, base: str, notebook: str):
             break
     # Run All stops at the first error (except in cells tagged raises-exception): it went
     # through without one when every code cell has its number.
-    wait_for(lambda: all(re.fullmatch(r"\[\d+\]:", text.strip()) for text in prompts.all_inner_texts()),
-             180, f"{notebook}: Run All did not finish; prompts: {prompts.all_inner_texts()}")
+    wait_for(
+        lambda: all(re.fullmatch(r"\[\d+\]:", text.strip()) for text in prompts.all_inner_texts()),
+        180,
+        f"{notebook}: Run All did not finish; prompts: {prompts.all_inner_texts()}",
+    )
 
 
 def wait_for(condition, seconds: float, message: str):
@@ -205,11 +232,14 @@ def screenshot(page, name):
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("notebook, stage, expected", [
-    ("01_echo_consumer.ipynb", "echo", "You said: hello from the hub"),
-    ("02_jwt_consumer.ipynb", "jwt", "Hello alice, you sent: hello from the hub"),
-    ("03_group_chat.ipynb", "chat", "alice: hello from the hub"),
-])
+@pytest.mark.parametrize(
+    "notebook, stage, expected",
+    [
+        ("01_echo_consumer.ipynb", "echo", "You said: hello from the hub"),
+        ("02_jwt_consumer.ipynb", "jwt", "Hello alice, you sent: hello from the hub"),
+        ("03_group_chat.ipynb", "chat", "alice: hello from the hub"),
+    ],
+)
 def test_run_all_on_the_hub_then_the_page_still_talks(learner_page, notebook, stage, expected):
     page, base = learner_page
     try:
@@ -249,8 +279,7 @@ def test_a_foreign_origin_is_refused_through_the_hub(learner_page, hub):
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("notebook", ["00_setup_and_ground_rules.ipynb", "04_scaling_out.ipynb",
-                                      "05_hardening.ipynb"])
+@pytest.mark.parametrize("notebook", ["00_setup_and_ground_rules.ipynb", "04_scaling_out.ipynb", "05_hardening.ipynb"])
 def test_the_other_chapters_run_all_on_the_hub(learner_page, notebook):
     """00, 04 (its own Redis included) and 05 go through Run All without an error cell too."""
     page, base = learner_page

@@ -1,22 +1,27 @@
 """A server started from a real Jupyter kernel, through every way a kernel can end
 (FIELD_NOTES trap 6): it survives an interrupt and dies with a restart, a shutdown or a kill."""
+
 import time
 
 import pytest
+from helpers import wait_until
 from jupyter_client.manager import KernelManager
 
 from workbook.processes import processes_tagged
-from helpers import wait_until
 
 START_SERVER = "from workbook.server import start_server; server = start_server('echo'); print(server.tag)"
-
 
 
 def run(client, code, timeout=60):
     """Execute ``code`` in the kernel and return what it printed."""
     printed = []
-    reply = client.execute_interactive(code, timeout=timeout, output_hook=lambda message: printed.append(
-        message["content"].get("text", "")) if message["msg_type"] == "stream" else None)
+    reply = client.execute_interactive(
+        code,
+        timeout=timeout,
+        output_hook=lambda message: (
+            printed.append(message["content"].get("text", "")) if message["msg_type"] == "stream" else None
+        ),
+    )
     assert reply["content"]["status"] == "ok", reply["content"]
     return "".join(printed).strip()
 

@@ -4,6 +4,7 @@ Some behaviour only shows up here: a consumer that closes before ``accept()``
 reports its close code to ``WebsocketCommunicator`` but a real client sees HTTP
 403; Origin is checked against what a real client actually sends.
 """
+
 import json
 
 import httpx
@@ -23,10 +24,15 @@ async def test_echo_round_trip(echo_server):
 async def test_echo_survives_every_kind_of_bad_frame(echo_server):
     async with await Client.connect(echo_server) as client:
         await client.receive()
-        for raw, code in [("nope", "invalid_json"), ("[]", "not_an_object"),
-                          ('{"message": 1}', "message_not_a_string"), (b"\x01", "binary_not_supported"),
-                          ('{"message": "\\ud800"}', "invalid_text"), ("[" * 30_000 + "]" * 30_000, "invalid_json"),
-                          ("[" * 50_000 + "]" * 50_000, "frame_too_large")]:
+        for raw, code in [
+            ("nope", "invalid_json"),
+            ("[]", "not_an_object"),
+            ('{"message": 1}', "message_not_a_string"),
+            (b"\x01", "binary_not_supported"),
+            ('{"message": "\\ud800"}', "invalid_text"),
+            ("[" * 30_000 + "]" * 30_000, "invalid_json"),
+            ("[" * 50_000 + "]" * 50_000, "frame_too_large"),
+        ]:
             await client.send(raw=raw)
             assert (await client.receive())["error"] == code
         await client.send("still open")
@@ -55,7 +61,8 @@ def test_test_page_is_served(echo_server):
     # JupyterLab (another local origin) may embed it; other sites may not.
     assert "X-Frame-Options" not in response.headers
     assert response.headers["Content-Security-Policy"] == (
-        "frame-ancestors 'self' http://localhost:* http://127.0.0.1:*")
+        "frame-ancestors 'self' http://localhost:* http://127.0.0.1:*"
+    )
 
 
 # --- Stage 2: JWT -------------------------------------------------------------------
@@ -137,7 +144,10 @@ async def test_one_clients_bad_frames_do_not_disturb_another(chat_server, tokens
     await alice.send("anyone?")
     assert await alice.receive() == {"message": "alice: anyone?"}
     assert [frame.get("error") or frame.get("message") for frame in await bob.receive_all()] == [
-        "binary_not_supported", "invalid_json", "alice: anyone?"]
+        "binary_not_supported",
+        "invalid_json",
+        "alice: anyone?",
+    ]
     await alice.close()
     await bob.close()
 
@@ -152,18 +162,21 @@ async def test_closing_before_accept_is_a_403_for_real_clients():
     """Why the consumers accept first: the seed's close-before-accept hides its code."""
     from workbook.server import start_server
 
-    with start_server("echo", application="websocket_project.close_before_accept_asgi:application",
-                      wait_for_handshake=False) as server:
-        with pytest.raises(HandshakeRefused) as refused:
-            await Client.connect(server)
+    with (
+        start_server(
+            "echo", application="websocket_project.close_before_accept_asgi:application", wait_for_handshake=False
+        ) as server,
+        pytest.raises(HandshakeRefused) as refused,
+    ):
+        await Client.connect(server)
     assert refused.value.status == 403  # the 1008 never reaches the client
 
 
 async def test_the_communicator_reports_the_code_a_real_client_never_sees():
     from channels.testing import WebsocketCommunicator
-    from websocket_project.close_before_accept_asgi import websocket_application
-
     from helpers import ORIGIN_HEADERS
+
+    from websocket_project.close_before_accept_asgi import websocket_application
 
     comm = WebsocketCommunicator(websocket_application, "/ws/chat/", headers=ORIGIN_HEADERS)
     assert await comm.connect() == (False, 1008)

@@ -1,13 +1,13 @@
 """Notebook helpers that do not need a kernel: URLs behind Jupyter's proxy, source display."""
+
 import os
 import subprocess
 import sys
 
 import pytest
 
-from workbook.paths import PROJECT_DIR
-
 from workbook.notebook import jupyter_proxy_prefix, page_url, show_source
+from workbook.paths import PROJECT_DIR
 
 
 class FakeServer:
@@ -17,13 +17,19 @@ class FakeServer:
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
 
 
-@pytest.mark.parametrize("environment, expected", [
-    ({}, "http://127.0.0.1:41234/test-ws/"),
-    ({"JUPYTERHUB_SERVICE_PREFIX": "/user/alice/"}, "/user/alice/proxy/41234/test-ws/"),
-    ({"JUPYTERHUB_SERVICE_PREFIX": "/user/alice/", "WORKBOOK_JUPYTER_PROXY": "0"}, "http://127.0.0.1:41234/test-ws/"),
-    ({"WORKBOOK_JUPYTER_PROXY": "1"}, "/proxy/41234/test-ws/"),
-    ({"WORKBOOK_JUPYTER_PROXY": "/lab-base"}, "/lab-base/proxy/41234/test-ws/"),
-])
+@pytest.mark.parametrize(
+    "environment, expected",
+    [
+        ({}, "http://127.0.0.1:41234/test-ws/"),
+        ({"JUPYTERHUB_SERVICE_PREFIX": "/user/alice/"}, "/user/alice/proxy/41234/test-ws/"),
+        (
+            {"JUPYTERHUB_SERVICE_PREFIX": "/user/alice/", "WORKBOOK_JUPYTER_PROXY": "0"},
+            "http://127.0.0.1:41234/test-ws/",
+        ),
+        ({"WORKBOOK_JUPYTER_PROXY": "1"}, "/proxy/41234/test-ws/"),
+        ({"WORKBOOK_JUPYTER_PROXY": "/lab-base"}, "/lab-base/proxy/41234/test-ws/"),
+    ],
+)
 def test_page_url_uses_jupyters_proxy_when_remote(monkeypatch, environment, expected):
     for name in ("JUPYTERHUB_SERVICE_PREFIX", "WORKBOOK_JUPYTER_PROXY"):
         monkeypatch.delenv(name, raising=False)
@@ -34,10 +40,17 @@ def test_page_url_uses_jupyters_proxy_when_remote(monkeypatch, environment, expe
 
 
 def test_hub_host_is_allowed_for_the_origin_check():
-    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='websocket_project.settings'; "
-            "from django.conf import settings; print(settings.ALLOWED_HOSTS)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True,
-                            env={**os.environ, "JUPYTERHUB_PUBLIC_URL": "https://hub.example.org/"})
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='websocket_project.settings'; "
+        "from django.conf import settings; print(settings.ALLOWED_HOSTS)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "JUPYTERHUB_PUBLIC_URL": "https://hub.example.org/"},
+    )
     assert "hub.example.org" in result.stdout, result.stderr
 
 

@@ -3,18 +3,21 @@
 A cell may fail only if it is tagged ``raises-exception`` (it shows an error on
 purpose). Committed notebooks carry no outputs.
 """
+
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import REPO
 
 from workbook.notebook_runner import error_cells, run_notebook
 from workbook.processes import processes_with
-from helpers import REPO
 
 NOTEBOOKS = sorted(
-    path for folder in ("notebooks", "exercises", "solutions") for path in (REPO / folder).rglob("*.ipynb")
+    path
+    for folder in ("notebooks", "exercises", "solutions")
+    for path in (REPO / folder).rglob("*.ipynb")
     if ".ipynb_checkpoints" not in path.parts
 )
 
@@ -33,7 +36,8 @@ def test_notebook_runs_headless_and_cleans_up(path, tmp_path):
     for cell, errors, expected in error_cells(notebook):
         raise AssertionError(
             f"cell {cell.id} {'did not raise' if expected else 'raised'}: {cell.source[:200]}\n"
-            + "".join(f"{error.ename}: {error.evalue}" for error in errors))
+            + "".join(f"{error.ename}: {error.evalue}" for error in errors)
+        )
     if path.parent.name == "notebooks":
         assert "applied" in _all_output_text(notebook), "the notebook did not prepare the database itself"
     # The kernel has shut down: nothing it started may still run.
@@ -71,13 +75,22 @@ def test_two_runs_side_by_side_do_not_collide():
     import subprocess
     import sys
 
-    script = ("import sys; from pathlib import Path; from workbook.notebook_runner import error_cells, run_notebook; "
-              "notebook, seconds, _ = run_notebook(Path(sys.argv[1])); "
-              "sys.exit(1 if error_cells(notebook) else 0)")
-    paths = [REPO / "notebooks" / "03_group_chat.ipynb", REPO / "notebooks" / "03_group_chat.ipynb",
-             REPO / "notebooks" / "01_echo_consumer.ipynb"]
-    runs = [subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True) for path in paths]
+    script = (
+        "import sys; from pathlib import Path; from workbook.notebook_runner import error_cells, run_notebook; "
+        "notebook, seconds, _ = run_notebook(Path(sys.argv[1])); "
+        "sys.exit(1 if error_cells(notebook) else 0)"
+    )
+    paths = [
+        REPO / "notebooks" / "03_group_chat.ipynb",
+        REPO / "notebooks" / "03_group_chat.ipynb",
+        REPO / "notebooks" / "01_echo_consumer.ipynb",
+    ]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for path in paths
+    ]
     for run in runs:
         output, _ = run.communicate(timeout=240)
         assert run.returncode == 0, output[-2000:]

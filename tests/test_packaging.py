@@ -1,10 +1,10 @@
 """The set-up a new user relies on: pins, environment.yml, README and CI agree."""
+
 import re
 import tomllib
 
 import yaml
 from helpers import REPO
-
 
 
 def pyproject():

@@ -1,10 +1,17 @@
 """The frame parser every consumer relies on (pure functions, no server)."""
+
 import json
 
 import pytest
+
 from websocket_app.limits import TokenBucket
 from websocket_app.protocol import (
-    CLOSE_CODES, MAX_FRAME_CHARS, MAX_MESSAGE_CHARS, BadFrame, is_valid_room_name, parse_message,
+    CLOSE_CODES,
+    MAX_FRAME_CHARS,
+    MAX_MESSAGE_CHARS,
+    BadFrame,
+    is_valid_room_name,
+    parse_message,
 )
 
 

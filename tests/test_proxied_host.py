@@ -3,6 +3,7 @@
 The host is accepted when jupyter-server-proxy forwarded the request for *this* server's
 proxy path; any other host, and any other site's Origin, is still refused.
 """
+
 import httpx
 
 from workbook.client import Client, HandshakeRefused

@@ -1,4 +1,5 @@
 """Notebook 06's test folder: pytest in a subprocess, outcomes read back, expectations enforced."""
+
 import pytest
 
 from workbook.pytest_folder import TestFolder, UnexpectedOutcome
@@ -17,9 +18,11 @@ def test_a_run_reports_each_outcome_and_the_failure_reason(folder):
         "import pytest\n\n"
         "def test_good():\n    assert 1 + 1 == 2\n\n"
         "def test_bad():\n    assert {'a': 1} == {'a': 2}, 'the dicts differ'\n\n"
-        "@pytest.mark.skip(reason='not today')\ndef test_skipped():\n    pass\n")
-    run = folder.run("test_sample.py", expect={"test_good": "PASSED", "test_bad": "FAILED",
-                                                "test_skipped": ("SKIPPED", "PASSED")})
+        "@pytest.mark.skip(reason='not today')\ndef test_skipped():\n    pass\n"
+    )
+    run = folder.run(
+        "test_sample.py", expect={"test_good": "PASSED", "test_bad": "FAILED", "test_skipped": ("SKIPPED", "PASSED")}
+    )
     assert run.outcome("test_good") == "PASSED"
     assert run.message("test_bad").startswith("AssertionError: the dicts differ")
     assert run.message("test_skipped") == "not today"
@@ -43,8 +46,9 @@ def test_the_conftest_gives_django_fixtures_and_a_private_database(folder):
     (folder.path / "test_db.py").write_text(
         "from django.conf import settings\n"
         "def test_database_is_the_copy(alice_token):\n"
-        "    assert str(settings.DATABASES['default']['NAME']).startswith(%r)\n"
-        "    assert alice_token.count('.') == 2\n" % str(folder.data))
+        f"    assert str(settings.DATABASES['default']['NAME']).startswith({str(folder.data)!r})\n"
+        "    assert alice_token.count('.') == 2\n"
+    )
     folder.run("test_db.py", expect={"test_database_is_the_copy": "PASSED"})
 
 

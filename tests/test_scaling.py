@@ -1,4 +1,5 @@
 """One chat across several daphne processes: in-memory layer (no) vs Redis layers (yes)."""
+
 import asyncio
 import time
 import uuid
@@ -39,8 +40,10 @@ async def alice_speaks_bob_listens(server_a, server_b, tokens):
 
 @pytest.mark.parametrize("layer", REDIS_LAYERS)
 async def test_redis_layers_carry_messages_across_processes(layer, redis, tokens):
-    with start_server("chat", layer=layer, redis_url=redis.url) as a, \
-            start_server("chat", layer=layer, redis_url=redis.url) as b:
+    with (
+        start_server("chat", layer=layer, redis_url=redis.url) as a,
+        start_server("chat", layer=layer, redis_url=redis.url) as b,
+    ):
         assert await alice_speaks_bob_listens(a, b, tokens) == [{"message": "alice: hi from the other process"}]
 
 
@@ -51,8 +54,10 @@ async def test_in_memory_layer_stays_inside_one_process(tokens):
 
 async def test_idle_consumer_outlives_redis_py_read_timeout(redis, tokens):
     """redis-py 8 times reads out after 5 s; channels_redis waits longer than that when idle."""
-    with start_server("chat", layer="redis", redis_url=redis.url) as a, \
-            start_server("chat", layer="redis", redis_url=redis.url) as b:
+    with (
+        start_server("chat", layer="redis", redis_url=redis.url) as a,
+        start_server("chat", layer="redis", redis_url=redis.url) as b,
+    ):
         room = new_room()
         bob = await Client.connect(b, "bob", token=tokens["bob"], path=room)
         await bob.receive_all(0.3)
@@ -67,8 +72,10 @@ async def test_idle_consumer_outlives_redis_py_read_timeout(redis, tokens):
 
 @pytest.mark.timeout(180)
 async def test_200_clients_over_two_processes_lose_nothing(redis, tokens):
-    with start_server("chat", layer="redis", redis_url=redis.url) as a, \
-            start_server("chat", layer="redis", redis_url=redis.url) as b:
+    with (
+        start_server("chat", layer="redis", redis_url=redis.url) as a,
+        start_server("chat", layer="redis", redis_url=redis.url) as b,
+    ):
         room = new_room()
         clients = []
         for number in range(200):
@@ -80,7 +87,7 @@ async def test_200_clients_over_two_processes_lose_nothing(redis, tokens):
             await sender.send(f"message {number}")
         expected = {f"bob: message {number}" for number in range(20)}
         received = await asyncio.gather(*(client.receive_all(1.5) for client in clients))
-        for client, frames in zip(clients, received):
+        for client, frames in zip(clients, received, strict=True):
             assert {frame["message"] for frame in frames} == expected, client.name
         await asyncio.gather(*(client.close() for client in clients))
 
@@ -127,8 +134,11 @@ def test_serve_with_redis_layer_starts_and_stops_its_own_redis(tmp_path):
     import subprocess
     import sys
 
-    process = subprocess.Popen([sys.executable, "-m", "workbook", "serve", "--stage", "chat", "--port", "0",
-                                "--layer", "redis", "--quiet"], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workbook", "serve", "--stage", "chat", "--port", "0", "--layer", "redis", "--quiet"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = ""
         while "websocket:" not in line:

@@ -1,6 +1,7 @@
 """``python -m workbook serve`` runs daphne without a guard process (it is in charge itself):
 daphne must still never outlive it, however it ends, and a start-up warm-up must not change
 what the server answers."""
+
 import os
 import re
 import signal
@@ -13,8 +14,9 @@ import pytest
 
 from workbook.processes import processes_tagged
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="PR_SET_PDEATHSIG (elsewhere serve keeps the guard)")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG (elsewhere serve keeps the guard)"
+)
 
 
 def wait_until(condition, timeout=10.0):
@@ -28,9 +30,13 @@ def wait_until(condition, timeout=10.0):
 
 def start_serve(stage="echo"):
     """serve in a session of its own, like a terminal's foreground job; returns it and its port."""
-    process = subprocess.Popen([sys.executable, "-m", "workbook", "serve", "--stage", stage, "--port", "0",
-                                "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workbook", "serve", "--stage", stage, "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     for line in process.stdout:
         match = re.search(r"websocket: ws://127\.0\.0\.1:(\d+)/", line)

@@ -1,5 +1,6 @@
 """What the learner reads is true: shown code is what the text names, no outside references,
 a quiet server log, and figures in prose that come from their source."""
+
 import ast
 import json
 import re
@@ -7,13 +8,13 @@ import re
 import httpx
 import nbformat
 import pytest
+from helpers import REPO
+from test_browser import join, open_page, say, sign_in
 
-from test_browser import browser, join, open_page, say, sign_in  # noqa: F401  (browser: a fixture)
 from workbook.bench import prose
 from workbook.notebook import defined_names, show_source
 from workbook.paths import PROJECT_DIR
 from workbook.server import start_server
-from helpers import REPO
 
 STAGED_NOTEBOOKS = sorted((REPO / "notebooks").glob("0[0-5]_*.ipynb"))
 IDENTIFIER = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\(\))?$")
@@ -24,8 +25,12 @@ def show_source_calls(code: str) -> list[tuple[tuple, dict]]:
     calls = []
     for node in ast.walk(ast.parse(code)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "show_source":
-            calls.append((tuple(ast.literal_eval(arg) for arg in node.args),
-                          {keyword.arg: ast.literal_eval(keyword.value) for keyword in node.keywords}))
+            calls.append(
+                (
+                    tuple(ast.literal_eval(arg) for arg in node.args),
+                    {keyword.arg: ast.literal_eval(keyword.value) for keyword in node.keywords},
+                )
+            )
     return calls
 
 
@@ -69,11 +74,11 @@ def test_show_source_shows_what_the_text_names(path):
             assert code.strip(), f"{path.name}: show_source{args} shows nothing"
             for name in args[1:]:
                 assert name.split(".")[-1] in words, (
-                    f"{path.name}: shows {name} but the text before it never names it:\n{markdown}")
+                    f"{path.name}: shows {name} but the text before it never names it:\n{markdown}"
+                )
             shown += code
             files.add(args[0])
-        defined = {name.split(".")[-1] for file in files
-                   for name in defined_names((PROJECT_DIR / file).read_text())}
+        defined = {name.split(".")[-1] for file in files for name in defined_names((PROJECT_DIR / file).read_text())}
         promised = backticked_names(markdown) & defined
         missing = sorted(name for name in promised if not re.search(rf"\b{re.escape(name)}\b", shown))
         assert not missing, f"{path.name}: the text names {missing}, which the code shown never shows:\n{markdown}"
@@ -134,21 +139,24 @@ def test_served_stage_log_has_no_duplicate_lines_or_404_during_the_page_test(bro
     assert any('"GET /test-ws/" 200' in line for line in log), "\n".join(log)
     assert any("Unauthorized: /api/token/" in line for line in log), "the wrong password left no line"
     assert not [line for line in log if " 404 " in line or "Not Found" in line], "\n".join(log)
-    repeated = [line for before, line in zip(log, log[1:]) if _message(before) == _message(line)]
+    repeated = [line for before, line in zip(log, log[1:], strict=False) if _message(before) == _message(line)]
     assert not repeated, "printed twice:\n" + "\n".join(repeated)
 
 
-@pytest.mark.parametrize("markdown, required", [
-    ("README.md", {"fanout_rounds", "fanout_max_clients", "bench_date"}),
-    ("notebooks/README.md", {"notebook_seconds:04", "notebooks_total_seconds", "max_frame_chars"}),
-])
+@pytest.mark.parametrize(
+    "markdown, required",
+    [
+        ("README.md", {"fanout_rounds", "fanout_max_clients", "bench_date"}),
+        ("notebooks/README.md", {"notebook_seconds:04", "notebooks_total_seconds", "max_frame_chars"}),
+    ],
+)
 def test_prose_figures_match_their_source(markdown, required):
     results = json.loads((REPO / "benchmarks" / "results.json").read_text())
     expected = prose.figures(results)
     quoted = prose.quoted((REPO / markdown).read_text())
     assert required <= set(quoted), f"{markdown} no longer quotes {sorted(required - set(quoted))}"
     wrong = {name: values for name, values in quoted.items() if set(values) != {expected[name]}}
-    assert not wrong, f"{markdown}: {wrong} differ from {({name: expected[name] for name in wrong})}"
+    assert not wrong, f"{markdown}: {wrong} differ from { ({name: expected[name] for name in wrong}) }"
 
 
 def test_prose_fill_replaces_a_stale_figure():

@@ -3,19 +3,29 @@
 If a version bump changes one of these texts, this file fails and the notebook's
 prose (and the instructor's guide) must be updated with it.
 """
+
 import socket
 
 import pytest
+from helpers import wait_until
 
 from workbook.client import Client, HandshakeRefused
 from workbook.proxy import ReverseProxy, rewrite_head
 from workbook.server import ServerStartError, start_server
-from workbook.troubleshooting import (BROKEN_ASGI, import_check, import_traceback, installed_apps_diff,
-                                      show_diff, start_runserver)
+from workbook.troubleshooting import (
+    BROKEN_ASGI,
+    import_check,
+    import_traceback,
+    installed_apps_diff,
+    show_diff,
+    start_runserver,
+)
 
 APP_REGISTRY_NOT_READY = "django.core.exceptions.AppRegistryNotReady: Apps aren't loaded yet."
-SYNCHRONOUS_ONLY = ("django.core.exceptions.SynchronousOnlyOperation: You cannot call this from an "
-                    "async context - use a thread or sync_to_async.")
+SYNCHRONOUS_ONLY = (
+    "django.core.exceptions.SynchronousOnlyOperation: You cannot call this from an "
+    "async context - use a thread or sync_to_async."
+)
 NO_HANDLER = "ValueError: No handler for message type chat.messages"
 
 
@@ -45,8 +55,11 @@ def test_daphne_does_not_start_with_routing_imported_first():
 
 def test_the_diff_shows_only_the_moved_import():
     diff = show_diff("websocket_project/asgi.py", "troubleshooting/asgi_routing_first.py").data
-    changed = [line for line in diff.splitlines()
-               if line[:1] in "+-" and not line.startswith(("+++", "---")) and line[1:].strip()]
+    changed = [
+        line
+        for line in diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---")) and line[1:].strip()
+    ]
     assert [line for line in changed if "routing" in line and "import" in line] == [
         "+from websocket_app import routing  # moved up (an import sorter does this)",
         "-from websocket_app import routing  # noqa: E402",
@@ -128,9 +141,14 @@ async def test_a_foreign_origin_gets_403_and_a_log_without_reason(chat_server, b
     with pytest.raises(HandshakeRefused) as refused:
         await Client.connect(chat_server, token=tokens["alice"], origin="https://chat.example.org")
     assert refused.value.status == 403
+    # daphne writes the three lines as the handshake ends: wait for the last one, boundedly.
+    wait_until(lambda: "WSDISCONNECT" in new_lines(chat_server, start), timeout=5)
     lines = [line for line in new_lines(chat_server, start).splitlines() if line.strip()]
     assert [line.split('"')[1] for line in lines] == [
-        "WSCONNECTING /ws/chat/", "WSREJECT /ws/chat/", "WSDISCONNECT /ws/chat/"]
+        "WSCONNECTING /ws/chat/",
+        "WSREJECT /ws/chat/",
+        "WSDISCONNECT /ws/chat/",
+    ]
     # The fix: the host in ALLOWED_HOSTS (the troubleshooting server has it).
     alice = await Client.connect(broken_server, token=tokens["alice"], origin="https://chat.example.org")
     assert await alice.receive() == {"message": "👋 alice joined the chat"}
@@ -140,9 +158,8 @@ async def test_a_foreign_origin_gets_403_and_a_log_without_reason(chat_server, b
 # --- 7. a proxy without the Upgrade headers ------------------------------------------------
 async def test_a_proxy_dropping_upgrade_headers_gives_404(chat_server, tokens):
     start = len(chat_server.log())
-    with ReverseProxy(chat_server.port) as proxy:
-        with pytest.raises(HandshakeRefused) as refused:
-            await Client.connect(proxy.http_url)
+    with ReverseProxy(chat_server.port) as proxy, pytest.raises(HandshakeRefused) as refused:
+        await Client.connect(proxy.http_url)
     assert refused.value.status == 404
     log = new_lines(chat_server, start)
     assert "Not Found: /ws/chat/" in log
@@ -159,11 +176,14 @@ async def test_a_proxy_passing_upgrade_headers_works(chat_server, tokens):
 
 
 def test_the_proxy_drops_exactly_the_hop_by_hop_headers():
-    head = (b"GET /ws/chat/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Key: abc\r\nOrigin: http://x\r\n\r\n")
+    head = (
+        b"GET /ws/chat/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: abc\r\nOrigin: http://x\r\n\r\n"
+    )
     stripped = rewrite_head(head, pass_upgrade=False).decode()
-    assert stripped == ("GET /ws/chat/ HTTP/1.1\r\nHost: x\r\nSec-WebSocket-Key: abc\r\n"
-                        "Origin: http://x\r\nConnection: close\r\n\r\n")
+    assert stripped == (
+        "GET /ws/chat/ HTTP/1.1\r\nHost: x\r\nSec-WebSocket-Key: abc\r\nOrigin: http://x\r\nConnection: close\r\n\r\n"
+    )
     assert rewrite_head(head, pass_upgrade=True) == head
 
 

@@ -1,4 +1,5 @@
 """``python -m workbook <command>``: see ``python -m workbook --help``."""
+
 import sys
 
 from .bootstrap import ensure_environment

@@ -14,6 +14,7 @@ configured in ``book/conf.py``. This module:
 Diagrams use a local mermaid.js, fetched once from the npm registry (``npm pack``, checked
 against a pinned hash); after that, building and reading the book need no network.
 """
+
 import base64
 import concurrent.futures
 import contextlib
@@ -47,8 +48,7 @@ WORKERS = 2  # notebooks mostly wait on sockets; two at once halve the time on t
 
 MERMAID_VERSION = "12.3.0"
 # npm's "dist.integrity" of mermaid@12.3.0: the tarball must hash to exactly this.
-MERMAID_INTEGRITY = ("sha512-4113TdXeLAsMruJ79OpFL5O8+LTFXhQqZ260rF3tgUmiNAtRm4Uume04I+65PRN6yZ69"
-                     "J4f8rVYWW8zRk65UYw==")
+MERMAID_INTEGRITY = "sha512-4113TdXeLAsMruJ79OpFL5O8+LTFXhQqZ260rF3tgUmiNAtRm4Uume04I+65PRN6yZ69J4f8rVYWW8zRk65UYw=="
 
 # Links between notebooks that point at something that is not a chapter page of the book.
 LINK_TARGETS = {"exercises.ipynb": "exercises/index.md"}
@@ -65,15 +65,19 @@ def chapters() -> list[Path]:
 
 # --- executing the chapters, with a cache -------------------------------------------------
 
+
 def project_hash() -> str:
     """A hash of the code the notebooks run: a change in it means executing them again."""
     digest = hashlib.sha256()
     roots = [REPO_DIR / "workbook", PROJECT_DIR, EXERCISES_DIR, SOLUTIONS_DIR]
     for root in roots:
         for path in sorted(root.rglob("*")):
-            if (not path.is_file() or "__pycache__" in path.parts
-                    or path.suffix not in {".py", ".html", ".js", ".css", ".toml", ".json", ".txt"}
-                    or path == Path(__file__)):  # how the book is rendered changes no output
+            if (
+                not path.is_file()
+                or "__pycache__" in path.parts
+                or path.suffix not in {".py", ".html", ".js", ".css", ".toml", ".json", ".txt"}
+                or path == Path(__file__)
+            ):  # how the book is rendered changes no output
                 continue
             digest.update(path.relative_to(REPO_DIR).as_posix().encode() + b"\0")
             digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
@@ -117,17 +121,24 @@ def describe_failure(chapter: str, notebook, error: Exception) -> str:
             failed = (index, cell, f"{errors[0].ename}: {first_lines(errors[0].evalue)}")
             break
     if failed is None:  # a timeout or a dead kernel leaves no error output: the last cell run
-        ran = [(i, c) for i, c in enumerate(notebook.cells, start=1)
-               if c.cell_type == "code" and c.get("execution_count")]
+        ran = [
+            (i, c) for i, c in enumerate(notebook.cells, start=1) if c.cell_type == "code" and c.get("execution_count")
+        ]
         started = ran[-1] if ran else (1, notebook.cells[0])
-        kind = ("timed out" if isinstance(error, CellTimeoutError)
-                else "killed the kernel" if isinstance(error, DeadKernelError)
-                else type(error).__name__)
+        kind = (
+            "timed out"
+            if isinstance(error, CellTimeoutError)
+            else "killed the kernel"
+            if isinstance(error, DeadKernelError)
+            else type(error).__name__
+        )
         failed = (*started, f"{kind}: {strip_ansi(str(error)).strip().splitlines()[-1][:300]}")
     index, cell, reason = failed
     source = "\n".join(f"      {line}" for line in cell.source.splitlines()[:6])
-    return (f"{chapter}: cell {index} (id {cell.get('id', '?')}) failed — {reason}\n{source}\n"
-            "    (a cell may raise only when it is tagged raises-exception)")
+    return (
+        f"{chapter}: cell {index} (id {cell.get('id', '?')}) failed — {reason}\n{source}\n"
+        "    (a cell may raise only when it is tagged raises-exception)"
+    )
 
 
 def first_lines(text: str, count: int = 12) -> str:
@@ -156,8 +167,13 @@ def execute_chapter(path: Path, data_dir: Path):
     run_id = f"book-{uuid.uuid4().hex}"
     # No timing metadata in the cells: jupyter-cache hashes cell metadata, and the executed
     # notebook must hash like its source to be found again.
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            record_timing=False, resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     env = {**os.environ, "WORKBOOK_DATA_DIR": str(data_dir), "WORKBOOK_NOTEBOOK_RUN": run_id}
     failure = None
     try:
@@ -169,13 +185,10 @@ def execute_chapter(path: Path, data_dir: Path):
     finally:
         left = leftover_processes(run_id)
         for pid in left:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, 15)
-            except ProcessLookupError:
-                pass
     if left:
-        print(f"  warning: {path.name} left {len(left)} process(es) running; stopped them",
-              flush=True)
+        print(f"  warning: {path.name} left {len(left)} process(es) running; stopped them", flush=True)
     return notebook, failure
 
 
@@ -195,8 +208,13 @@ def prepared_data_dir(parent: Path) -> Path:
     """A fresh data folder (database migrated, demo users in) for this build's notebooks."""
     data_dir = parent / "data"
     result = subprocess.run(
-        [sys.executable, "-m", "workbook", "setup"], cwd=REPO_DIR, capture_output=True, text=True,
-        env={**os.environ, "WORKBOOK_DATA_DIR": str(data_dir)}, timeout=300)
+        [sys.executable, "-m", "workbook", "setup"],
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "WORKBOOK_DATA_DIR": str(data_dir)},
+        timeout=300,
+    )
     if result.returncode != 0:
         raise BookError(f"preparing the database for the notebooks failed:\n{result.stderr[-2000:]}")
     return data_dir
@@ -228,8 +246,7 @@ def executed_chapters(paths: list[Path], log=print):
     with tempfile.TemporaryDirectory(prefix="workbook-book-") as temp:
         data_dir = prepared_data_dir(Path(temp))
         with concurrent.futures.ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            started = {pool.submit(timed, execute_chapter, path, data_dir): (number, path)
-                       for number, path in to_run}
+            started = {pool.submit(timed, execute_chapter, path, data_dir): (number, path) for number, path in to_run}
             for future in concurrent.futures.as_completed(started):
                 number, path = started[future]
                 (notebook, failure), seconds = future.result()
@@ -239,8 +256,7 @@ def executed_chapters(paths: list[Path], log=print):
                     failures.append(Failure(path.name, failure))
                     log(f"[{number}/{total}] {path.name}: FAILED after {seconds:.1f} s", flush=True)
                     continue
-                cache.cache_notebook_bundle(cache_bundle(notebook, path), check_validity=False,
-                                            overwrite=True)
+                cache.cache_notebook_bundle(cache_bundle(notebook, path), check_validity=False, overwrite=True)
                 log(f"[{number}/{total}] {path.name}: executed in {seconds:.1f} s", flush=True)
     save_timings(timings)
     return done, failures
@@ -277,8 +293,7 @@ def timed(function, *args):
 
 # --- the pages -----------------------------------------------------------------------------
 
-LIVE_PAGE_NOTE = ("*A live page from the notebook's server was embedded here; run the notebook "
-                  "to use it.*")
+LIVE_PAGE_NOTE = "*A live page from the notebook's server was embedded here; run the notebook to use it.*"
 
 
 def book_notebook(notebook):
@@ -309,14 +324,16 @@ def toctree(caption: str, entries: list[str]) -> str:
 
 
 def front_page(chapter_names: list[str]) -> str:
-    return "\n".join([
-        readme_introduction(),
-        "This book shows every chapter as it ran, outputs included; to run the code yourself, "
-        "open the notebooks with `python3.11 -m workbook lab`.\n",
-        toctree("Chapters", chapter_names),
-        toctree("Exercises", ["exercises/index"]),
-        toctree("Appendix", ["instructors_guide"]),
-    ])
+    return "\n".join(
+        [
+            readme_introduction(),
+            "This book shows every chapter as it ran, outputs included; to run the code yourself, "
+            "open the notebooks with `python3.11 -m workbook lab`.\n",
+            toctree("Chapters", chapter_names),
+            toctree("Exercises", ["exercises/index"]),
+            toctree("Appendix", ["instructors_guide"]),
+        ]
+    )
 
 
 def fence(code: str, language: str) -> str:
@@ -326,8 +343,13 @@ def fence(code: str, language: str) -> str:
 
 def folded(summary: str, body_markdown: str) -> str:
     """A <details> block whose body is still MyST (code highlighted, searchable)."""
-    return ("```{raw} html\n<details class=\"exercise-fold\"><summary>" + escape_html(summary)
-            + "</summary>\n```\n\n" + body_markdown + "\n```{raw} html\n</details>\n```\n")
+    return (
+        '```{raw} html\n<details class="exercise-fold"><summary>'
+        + escape_html(summary)
+        + "</summary>\n```\n\n"
+        + body_markdown
+        + "\n```{raw} html\n</details>\n```\n"
+    )
 
 
 def escape_html(text: str) -> str:
@@ -347,9 +369,10 @@ def exercise_task(source: str) -> str:
 
 
 def exercise_page(exercise) -> str:
-    parts = [f"# {exercise.number}. {exercise.title}\n",
-             f"Exercise `{exercise.id}`, on the **{exercise.stage}** stage. Documentation: "
-             f"<{exercise.docs}>\n"]
+    parts = [
+        f"# {exercise.number}. {exercise.title}\n",
+        f"Exercise `{exercise.id}`, on the **{exercise.stage}** stage. Documentation: <{exercise.docs}>\n",
+    ]
     for name in exercise.files:
         source = (EXERCISES_DIR / name).read_text()
         task = exercise_task(source)
@@ -361,22 +384,23 @@ def exercise_page(exercise) -> str:
         parts.append(folded(f"Hint {level}", escape_markdown(text) + "\n"))
     parts.append("## Solution\n")
     for name in exercise.files:
-        parts.append(folded(f"Show solution: solutions/{name}",
-                            fence((SOLUTIONS_DIR / name).read_text(), "python")))
+        parts.append(folded(f"Show solution: solutions/{name}", fence((SOLUTIONS_DIR / name).read_text(), "python")))
     parts.append(f"Check your file: `python -m workbook check {exercise.id}`.\n")
     return "\n".join(parts)
 
 
 def exercises_index(exercises) -> str:
-    rows = "\n".join(f"| {e.number} | [{e.title}]({e.id}.md) | `{e.id}` | {e.stage} |"
-                     for e in exercises)
+    rows = "\n".join(f"| {e.number} | [{e.title}]({e.id}.md) | `{e.id}` | {e.stage} |" for e in exercises)
     readme = (EXERCISES_DIR / "README.md").read_text()
     intro = re.split(r"^\| # ", readme, maxsplit=1, flags=re.M)[0].split("\n", 1)[1].strip()
-    return "\n".join([
-        "# Exercises\n", intro + "\n",
-        "| # | exercise | id | stage |\n|---|---|---|---|\n" + rows + "\n",
-        "```{toctree}\n:hidden:\n\n" + "\n".join(e.id for e in exercises) + "\n```\n",
-    ])
+    return "\n".join(
+        [
+            "# Exercises\n",
+            intro + "\n",
+            "| # | exercise | id | stage |\n|---|---|---|---|\n" + rows + "\n",
+            "```{toctree}\n:hidden:\n\n" + "\n".join(e.id for e in exercises) + "\n```\n",
+        ]
+    )
 
 
 def write_if_changed(path: Path, content) -> None:
@@ -395,9 +419,11 @@ def write_sources(source_dir: Path, notebooks: dict) -> list[Path]:
     from .exercises import load_exercises
 
     exercises = load_exercises()
-    pages = {"index.md": front_page([path.stem for path in notebooks]),
-             "instructors_guide.md": (NOTEBOOKS_DIR / "README.md").read_text(),
-             "exercises/index.md": exercises_index(exercises)}
+    pages = {
+        "index.md": front_page([path.stem for path in notebooks]),
+        "instructors_guide.md": (NOTEBOOKS_DIR / "README.md").read_text(),
+        "exercises/index.md": exercises_index(exercises),
+    }
     for exercise in exercises:
         pages[f"exercises/{exercise.id}.md"] = exercise_page(exercise)
     for path, notebook in notebooks.items():
@@ -412,6 +438,7 @@ def write_sources(source_dir: Path, notebooks: dict) -> list[Path]:
 
 # --- mermaid.js, local --------------------------------------------------------------------
 
+
 def mermaid_dir() -> Path:
     """A folder holding mermaid.min.js (and its licence), fetched from npm once."""
     folder = CACHE_DIR / f"mermaid-{MERMAID_VERSION}"
@@ -419,17 +446,23 @@ def mermaid_dir() -> Path:
         return folder
     npm = shutil.which("npm")
     if npm is None:
-        raise BookError("the book draws its diagrams with mermaid.js from the npm registry, and "
-                        "npm is not installed (Debian: apt install npm); it is needed once, for "
-                        "the first build")
+        raise BookError(
+            "the book draws its diagrams with mermaid.js from the npm registry, and "
+            "npm is not installed (Debian: apt install npm); it is needed once, for "
+            "the first build"
+        )
     with tempfile.TemporaryDirectory(prefix="workbook-mermaid-") as temp:
-        result = subprocess.run([npm, "pack", f"mermaid@{MERMAID_VERSION}", "--silent",
-                                 "--pack-destination", temp], capture_output=True, text=True,
-                                timeout=300)
+        result = subprocess.run(
+            [npm, "pack", f"mermaid@{MERMAID_VERSION}", "--silent", "--pack-destination", temp],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         tarballs = list(Path(temp).glob("mermaid-*.tgz"))
         if result.returncode != 0 or not tarballs:
-            raise BookError(f"npm pack mermaid@{MERMAID_VERSION} failed: "
-                            f"{(result.stderr or result.stdout).strip()[-500:]}")
+            raise BookError(
+                f"npm pack mermaid@{MERMAID_VERSION} failed: {(result.stderr or result.stdout).strip()[-500:]}"
+            )
         data = tarballs[0].read_bytes()
         integrity = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
         if integrity != MERMAID_INTEGRITY:
@@ -437,8 +470,10 @@ def mermaid_dir() -> Path:
         staging = Path(temp) / "mermaid"
         staging.mkdir()
         with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-            for member, target in (("package/dist/mermaid.min.js", "mermaid.min.js"),
-                                   ("package/LICENSE", "mermaid-LICENSE.txt")):
+            for member, target in (
+                ("package/dist/mermaid.min.js", "mermaid.min.js"),
+                ("package/LICENSE", "mermaid-LICENSE.txt"),
+            ):
                 (staging / target).write_bytes(archive.extractfile(member).read())
         folder.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
@@ -448,6 +483,7 @@ def mermaid_dir() -> Path:
 
 # --- the build ------------------------------------------------------------------------------
 
+
 def run_sphinx(source_dir: Path, output: Path, doctrees: Path, static: list[Path], log=print):
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
@@ -455,8 +491,17 @@ def run_sphinx(source_dir: Path, output: Path, doctrees: Path, static: list[Path
     status, warnings = io.StringIO(), io.StringIO()
     overrides = {"html_static_path": [str(CONFIG_DIR / "_static"), *map(str, static)]}
     try:
-        app = Sphinx(str(source_dir), str(CONFIG_DIR), str(output), str(doctrees), "html",
-                     confoverrides=overrides, status=status, warning=warnings, freshenv=False)
+        app = Sphinx(
+            str(source_dir),
+            str(CONFIG_DIR),
+            str(output),
+            str(doctrees),
+            "html",
+            confoverrides=overrides,
+            status=status,
+            warning=warnings,
+            freshenv=False,
+        )
         app.build()
     except SphinxError as error:
         raise BookError(f"Sphinx stopped: {error}\n{warnings.getvalue()[-3000:]}") from None
@@ -484,9 +529,10 @@ def build(output: Path = DEFAULT_OUTPUT, log=print) -> Path:
     # Sphinx's own cache of parsed pages lives with the output it belongs to (as in _build/).
     run_sphinx(source_dir, output, output / ".doctrees", static, log=log)
     if failures:
-        raise BookError(f"the book was built into {output}, but these chapters failed to execute "
-                        "(their pages end with the error):\n"
-                        + "\n".join(f"  {failure.message}" for failure in failures))
+        raise BookError(
+            f"the book was built into {output}, but these chapters failed to execute "
+            "(their pages end with the error):\n" + "\n".join(f"  {failure.message}" for failure in failures)
+        )
     return output / "index.html"
 
 

@@ -11,6 +11,7 @@ this checkout installed (a conda env from environment.yml, say) is used as it is
 happens to be importable from the current folder: files in the work tree
 cannot make a bare ``python3.11`` look prepared.
 """
+
 import hashlib
 import json
 import os
@@ -89,8 +90,10 @@ def ensure_environment(argv: list[str]) -> None:
     if running_in_prepared_environment():
         return
     if sys.version_info < MIN_PYTHON:
-        sys.exit(f"[workbook] Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed; "
-                 f"this is {sys.version.split()[0]}. Run the command with python3.11.")
+        sys.exit(
+            f"[workbook] Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed; "
+            f"this is {sys.version.split()[0]}. Run the command with python3.11."
+        )
     python = venv_python()
     if not python.exists():
         say(f"creating a virtual environment in {VENV_DIR}")
@@ -114,17 +117,18 @@ def install_dependencies(python: Path) -> None:
     if uv:
         # Compile bytecode now: with PYTHONDONTWRITEBYTECODE=1 every server start
         # would otherwise recompile Django and Twisted (≈3x slower starts).
-        command = [uv, "pip", "install", "--python", str(python), "--compile-bytecode",
-                   "-e", target]
+        command = [uv, "pip", "install", "--python", str(python), "--compile-bytecode", "-e", target]
         what = "installing the pinned dependencies with uv"
     else:
-        command = [str(python), "-m", "pip", "install", "--disable-pip-version-check",
-                   "-e", target]
+        command = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-e", target]
         what = "installing the pinned dependencies with pip (about a minute)"
     if run_logged(command, what) != 0:
-        sys.exit(f"[workbook] installing the dependencies failed; the end of {INSTALL_LOG}:\n"
-                 + tail(INSTALL_LOG) + "\nCheck the network connection to the package index "
-                 "and run the command again.")
+        sys.exit(
+            f"[workbook] installing the dependencies failed; the end of {INSTALL_LOG}:\n"
+            + tail(INSTALL_LOG)
+            + "\nCheck the network connection to the package index "
+            "and run the command again."
+        )
 
 
 def run_logged(command: list[str], what: str) -> int:
@@ -159,7 +163,9 @@ def find_or_install_uv(python: Path) -> str | None:
             return str(candidate)
     result = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv"],
-        cwd=VENV_DIR, capture_output=True, text=True,
+        cwd=VENV_DIR,
+        capture_output=True,
+        text=True,
     )
     uv = VENV_DIR / "bin" / "uv"
     if result.returncode == 0 and uv.exists():

@@ -9,6 +9,7 @@
 Every receive has a timeout because an interrupted notebook cell cannot cancel
 a pending ``await`` promptly: a receive without one can freeze the kernel.
 """
+
 import asyncio
 import html
 import json
@@ -96,35 +97,45 @@ def _base_url(server: Target) -> str:
     return server if isinstance(server, str) else server.http_url
 
 
-def post_json(server: Target, path: str, payload: dict[str, Any], *,
-              headers: dict[str, str] | None = None) -> Any:
+def post_json(server: Target, path: str, payload: dict[str, Any], *, headers: dict[str, str] | None = None) -> Any:
     """POST JSON to ``path`` and return the JSON answer, or raise ``RequestFailed`` saying why."""
     endpoint = f"POST {path}"
     try:
-        response = httpx.post(_base_url(server) + path, json=payload, headers=headers,
-                              timeout=DEFAULT_TIMEOUT * 2)
+        response = httpx.post(_base_url(server) + path, json=payload, headers=headers, timeout=DEFAULT_TIMEOUT * 2)
     except httpx.TransportError as error:
-        raise RequestFailed(endpoint, None, f"{type(error).__name__}: {error}",
-                            "is the server running? (print(server), then start it again)") from None
+        raise RequestFailed(
+            endpoint,
+            None,
+            f"{type(error).__name__}: {error}",
+            "is the server running? (print(server), then start it again)",
+        ) from None
     if response.status_code >= 400:
         raise _failure(server, endpoint, response)
     try:
         return response.json()
     except ValueError:
-        raise RequestFailed(endpoint, response.status_code, "the answer is not JSON: "
-                            + _first_line(response.text), "check the URL: is this a workbook server?") from None
+        raise RequestFailed(
+            endpoint,
+            response.status_code,
+            "the answer is not JSON: " + _first_line(response.text),
+            "check the URL: is this a workbook server?",
+        ) from None
 
 
 def _failure(server: Target, endpoint: str, response: httpx.Response) -> RequestFailed:
     status = response.status_code
     cause = _cause(server, response)
     if status in (400, 401) and "/api/token/" in endpoint:
-        hint = ("check the username and password (README.md lists the demo users); if they should "
-                "exist, run prepare() — or python -m workbook setup — and try again")
+        hint = (
+            "check the username and password (README.md lists the demo users); if they should "
+            "exist, run prepare() — or python -m workbook setup — and try again"
+        )
         return LoginFailed(endpoint, status, cause, hint)
     if "no such table" in cause:
-        hint = ("the database is not migrated: run prepare() in the notebook (or python -m workbook "
-                "setup in a terminal), then run this cell again")
+        hint = (
+            "the database is not migrated: run prepare() in the notebook (or python -m workbook "
+            "setup in a terminal), then run this cell again"
+        )
     elif status == 404:
         hint = "this stage has no such endpoint: the token endpoints exist at the jwt and chat stages"
     elif status >= 500:
@@ -155,8 +166,7 @@ def _last_error_in_log(server: Target) -> str | None:
     log_tail = getattr(server, "log_tail", None)
     if log_tail is None:
         return None
-    errors = [line.strip() for line in log_tail(40).splitlines()
-              if re.match(r"\s*[\w.]+(Error|Exception): ", line)]
+    errors = [line.strip() for line in log_tail(40).splitlines() if re.match(r"\s*[\w.]+(Error|Exception): ", line)]
     return errors[-1] if errors else None
 
 
@@ -243,10 +253,18 @@ class Client:
         self._close_recorded = False
 
     @classmethod
-    async def connect(cls, server: Target, name: str = "client", *, token: str | None = None,
-                      path: str = "ws/chat/", origin: OriginChoice = SERVER_ORIGIN,
-                      transcript: Transcript | None = None,
-                      timeout: float = DEFAULT_TIMEOUT, **options: Any) -> "Client":
+    async def connect(
+        cls,
+        server: Target,
+        name: str = "client",
+        *,
+        token: str | None = None,
+        path: str = "ws/chat/",
+        origin: OriginChoice = SERVER_ORIGIN,
+        transcript: Transcript | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        **options: Any,
+    ) -> "Client":
         """Open a websocket to ``server``. ``origin=None`` sends no Origin header."""
         transcript = transcript if transcript is not None else Transcript()
         base = server if isinstance(server, str) else server.http_url
@@ -257,8 +275,9 @@ class Client:
             origin = base
         shown_url = url.split("?")[0] + ("?token=…" if token is not None else "")
         try:
-            websocket = await ws_connect(url, origin=None if origin is None else Origin(origin),
-                                         open_timeout=timeout, **options)
+            websocket = await ws_connect(
+                url, origin=None if origin is None else Origin(origin), open_timeout=timeout, **options
+            )
         except websockets.InvalidStatus as refused:
             status = refused.response.status_code
             transcript.add(name, "refused", f"HTTP {status} at the handshake ({shown_url})")
@@ -338,7 +357,7 @@ class Client:
     async def __aenter__(self) -> "Client":
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        traceback: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         await self.close()
-

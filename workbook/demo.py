@@ -3,6 +3,7 @@ live fan-out, and the full benchmark's results read from ``benchmarks/results.js
 
 The notebook stays about channel layers; the plumbing lives here.
 """
+
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,11 +26,12 @@ def chat_servers(count: int, layer: str = "memory", redis_url: str | None = None
     """``count`` chat-stage servers on ``layer``, started side by side (each start mostly
     waits for Django to import); running the cell again replaces them."""
     with ThreadPoolExecutor(max_workers=count) as pool:
-        starting = [pool.submit(start_server, "chat", layer=layer, redis_url=redis_url)
-                    for _ in range(count)]
+        starting = [pool.submit(start_server, "chat", layer=layer, redis_url=redis_url) for _ in range(count)]
         started = [future.result() for future in starting]
-    servers = [_replace_server(f"chat {layer} #{number}", _already_started(server))
-               for number, server in enumerate(started, start=1)]
+    servers = [
+        _replace_server(f"chat {layer} #{number}", _already_started(server))
+        for number, server in enumerate(started, start=1)
+    ]
     for server in servers:
         print(f"Started: {server}")
     return servers
@@ -40,8 +42,9 @@ def _already_started(server: Server) -> Callable[[], Server]:
     return lambda: server
 
 
-async def alice_and_bob(server_a: Server, server_b: Server, tokens: dict[str, str], transcript: Transcript,
-                        room: str = "lobby") -> tuple[Client, Client, list[Any]]:
+async def alice_and_bob(
+    server_a: Server, server_b: Server, tokens: dict[str, str], transcript: Transcript, room: str = "lobby"
+) -> tuple[Client, Client, list[Any]]:
     """Alice on server A, Bob on server B, same room; Alice says hi. What does Bob hear?
 
     Returns ``(alice, bob, heard)``: both clients stay open for the next cells.
@@ -55,8 +58,9 @@ async def alice_and_bob(server_a: Server, server_b: Server, tokens: dict[str, st
     return alice, bob, heard
 
 
-async def small_fanout(layouts: dict[str, list[Server]], token: str, clients: int = 5,
-                       rounds: int = 3) -> list[dict[str, Any]]:
+async def small_fanout(
+    layouts: dict[str, list[Server]], token: str, clients: int = 5, rounds: int = 3
+) -> list[dict[str, Any]]:
     """A live fan-out of a few messages to ``clients`` sockets per layout (a second or so each)."""
     from .bench.measure import fanout_latencies
 
@@ -68,8 +72,13 @@ async def small_fanout(layouts: dict[str, list[Server]], token: str, clients: in
 
 
 def fanout_table(rows: list[dict[str, Any]]) -> HTML:
-    return table([(row["layout"], row["clients"], f"{row['p50_ms']:.1f} ms", f"{row['p99_ms']:.1f} ms",
-                   row["lost"]) for row in rows], ["layout", "clients", "p50", "p99", "lost"])
+    return table(
+        [
+            (row["layout"], row["clients"], f"{row['p50_ms']:.1f} ms", f"{row['p99_ms']:.1f} ms", row["lost"])
+            for row in rows
+        ],
+        ["layout", "clients", "p50", "p99", "lost"],
+    )
 
 
 def compare(rows: list[dict[str, Any]]) -> str:
@@ -81,7 +90,8 @@ def compare(rows: list[dict[str, Any]]) -> str:
         best, worst = same[0], same[-1]
         sentences.append(
             f"{clients} clients: lowest median {best['layout']} ({best['p50_ms']:.1f} ms), "
-            f"highest {worst['layout']} ({worst['p50_ms']:.1f} ms, {worst['p50_ms'] / best['p50_ms']:.1f}×).")
+            f"highest {worst['layout']} ({worst['p50_ms']:.1f} ms, {worst['p50_ms'] / best['p50_ms']:.1f}×)."
+        )
     return "\n".join(sentences)
 
 

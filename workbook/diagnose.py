@@ -11,6 +11,7 @@ the ``Server`` header, a second handshake with the server's own Origin, the clos
 code and error frame (``websocket_app/protocol.py``), and what the log gained
 during the attempt.
 """
+
 import asyncio
 import html
 import json
@@ -63,14 +64,17 @@ class Diagnosis:
         rows = [("cause", f"<b>{html.escape(self.cause)}</b>")]
         rows += [("evidence", f"<code>{html.escape(item)}</code>") for item in self.evidence]
         rows += [("fix", html.escape(self.fix))]
-        body = "".join(f"<tr><th style='text-align:left'>{name}</th>"
-                       f"<td style='text-align:left'>{value}</td></tr>" for name, value in rows)
+        body = "".join(
+            f"<tr><th style='text-align:left'>{name}</th><td style='text-align:left'>{value}</td></tr>"
+            for name, value in rows
+        )
         return f"<table>{body}</table>"
 
 
 @dataclass
 class Attempt:
     """What one handshake got: an HTTP refusal, or an open socket and what it said."""
+
     status: int | None = None  # the HTTP status of a refused handshake
     server_header: str = ""
     frames: list[str | bytes] = field(default_factory=list)
@@ -83,8 +87,7 @@ async def attempt(ws_url: str, origin: str | None, settle: float = SETTLE_SECOND
     try:
         websocket = await connect(ws_url, origin=None if origin is None else Origin(origin), open_timeout=5)
     except websockets.InvalidStatus as refused:
-        return Attempt(status=refused.response.status_code,
-                       server_header=refused.response.headers.get("Server", ""))
+        return Attempt(status=refused.response.status_code, server_header=refused.response.headers.get("Server", ""))
     except (OSError, TimeoutError) as error:
         return Attempt(error=f"{type(error).__name__}: {error}")
     result = Attempt(status=101)
@@ -120,8 +123,14 @@ def _ws_url(target: Target, path: str) -> tuple[str, str]:
     return base.replace("http", "ws", 1).rstrip("/") + "/" + path.lstrip("/"), base.rstrip("/")
 
 
-async def why_refused(target: Target, path: str = "ws/chat/", *, token: str | None = None,
-                      origin: OriginChoice = SERVER_ORIGIN, log: Callable[[], str] | None = None) -> Diagnosis:
+async def why_refused(
+    target: Target,
+    path: str = "ws/chat/",
+    *,
+    token: str | None = None,
+    origin: OriginChoice = SERVER_ORIGIN,
+    log: Callable[[], str] | None = None,
+) -> Diagnosis:
     """Connect to ``target`` (a server, a proxy, or ``"http://host:port"``) and say why it
     refused, if it did. ``log`` (a callable returning the server's log so far) defaults to
     ``target.log`` when the target has one."""
@@ -148,20 +157,25 @@ async def why_refused(target: Target, path: str = "ws/chat/", *, token: str | No
             return Diagnosis(
                 NOT_AN_ASGI_SERVER,
                 "runserver is Django's WSGI server: put 'daphne' first in INSTALLED_APPS "
-                "(before django.contrib.staticfiles), or run daphne", evidence)
+                "(before django.contrib.staticfiles), or run daphne",
+                evidence,
+            )
         return Diagnosis(
             UPGRADE_HEADERS_LOST,
             "an ASGI server answered the handshake as plain HTTP: the Upgrade and Connection "
             "headers did not arrive. Behind nginx: proxy_http_version 1.1; "
-            "proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\";",
-            evidence)
+            'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade";',
+            evidence,
+        )
     if first.status is not None and first.status >= 500:
         problem = exception_in(lines)
         if "No route found for path" in problem:
-            return Diagnosis(NO_ROUTE, "add the path to websocket_urlpatterns in routing.py "
-                                       "(patterns have no leading slash)", evidence)
-        return Diagnosis(CRASHED_BEFORE_ACCEPT, f"fix the exception in the log: {problem or '?'}",
-                         evidence)
+            return Diagnosis(
+                NO_ROUTE,
+                "add the path to websocket_urlpatterns in routing.py (patterns have no leading slash)",
+                evidence,
+            )
+        return Diagnosis(CRASHED_BEFORE_ACCEPT, f"fix the exception in the log: {problem or '?'}", evidence)
     if first.status is not None and first.status >= 400:
         return Diagnosis(f"HTTP {first.status}", "read the server's log", evidence)
     return _after_accept(first, lines, evidence)
@@ -178,11 +192,15 @@ async def _forbidden(ws_url: str, origin: str | None, own_origin: str, evidence:
                 ORIGIN_NOT_ALLOWED,
                 "AllowedHostsOriginValidator accepts only Origins whose host is in ALLOWED_HOSTS "
                 "(and refuses a missing Origin): add the page's host to ALLOWED_HOSTS, "
-                "or send the Origin of the page the server serves", evidence)
+                "or send the Origin of the page the server serves",
+                evidence,
+            )
     return Diagnosis(
         CLOSED_BEFORE_ACCEPT,
         "daphne turns close() before accept() into HTTP 403 and the code is lost: "
-        "accept() first, send an error frame, then close(code=4xxx)", evidence)
+        "accept() first, send an error frame, then close(code=4xxx)",
+        evidence,
+    )
 
 
 def _after_accept(first: Attempt, lines: list[str], evidence: list[str]) -> Diagnosis:
@@ -198,15 +216,17 @@ def _after_accept(first: Attempt, lines: list[str], evidence: list[str]) -> Diag
         evidence.append(f"error frame: {errors[-1]}")
     code = first.close_code
     if code == UNAUTHENTICATED:
-        return Diagnosis(BAD_TOKEN, "connect with ?token=<a valid *access* token>: log in again "
-                                    "or refresh at /api/token/refresh/", evidence)
+        return Diagnosis(
+            BAD_TOKEN,
+            "connect with ?token=<a valid *access* token>: log in again or refresh at /api/token/refresh/",
+            evidence,
+        )
     if code in CLOSE_CODES:
         error, meaning = CLOSE_CODES[code]
         return Diagnosis(f"{REFUSED_WITH_CODE} {code} ({error})", meaning, evidence)
     if code == 1011:
         problem = exception_in(lines)
-        return Diagnosis(CRASHED_AFTER_ACCEPT, f"fix the exception in the log: {problem or '?'}",
-                         evidence)
+        return Diagnosis(CRASHED_AFTER_ACCEPT, f"fix the exception in the log: {problem or '?'}", evidence)
     if code is None:
         return Diagnosis(NOT_REFUSED, "the socket opened and stayed open", evidence)
     return Diagnosis(f"closed with code {code}", "read the server's log", evidence)
@@ -226,5 +246,9 @@ def _answer(result: Attempt) -> str:
 def _worth_showing(line: str) -> bool:
     """The log lines that say something: access-log lines and exception lines."""
     line = line.strip()
-    return bool(re.search(r'"(WS\w+|GET|POST) ', line) or "Not Found:" in line
-                or "Exception inside application" in line or re.match(r"^[\w.]+(Error|Exception|NotReady|Operation)\b.*: ", line))
+    return bool(
+        re.search(r'"(WS\w+|GET|POST) ', line)
+        or "Not Found:" in line
+        or "Exception inside application" in line
+        or re.match(r"^[\w.]+(Error|Exception|NotReady|Operation)\b.*: ", line)
+    )

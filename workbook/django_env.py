@@ -1,4 +1,5 @@
 """Django inside this Python process: for notebooks, the checker and tests."""
+
 import os
 import sys
 from typing import TextIO

@@ -4,6 +4,7 @@ The checker (and ``serve_exercise`` in the exercises notebook) start daphne with
 ``WORKBOOK_EXERCISE_FILE`` and ``WORKBOOK_EXERCISE_CONSUMER`` set; this module
 serves that consumer at ``ws/chat/`` behind the same Origin check as the project.
 """
+
 import os
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from workbook.checker.loading import exercise_routes, learner_attribute, load_le
 _path = Path(os.environ["WORKBOOK_EXERCISE_FILE"])
 consumer = learner_attribute(load_learner_module(_path), os.environ["WORKBOOK_EXERCISE_CONSUMER"], _path)
 
-application = ProtocolTypeRouter({
-    "http": django_asgi_app,
-    "websocket": AllowedHostsOriginValidator(URLRouter(exercise_routes(consumer))),
-})
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(URLRouter(exercise_routes(consumer))),
+    }
+)

@@ -3,6 +3,7 @@
 ``exercises/`` and ``solutions/`` mirror each other file for file (like rustlings);
 ``workbook/exercises.toml`` describes every exercise in one place.
 """
+
 import hashlib
 import json
 import shutil
@@ -54,10 +55,18 @@ def content_hash(path: Path) -> str:
 def load_exercises() -> list[Exercise]:
     entries = tomllib.loads(METADATA.read_text())["exercises"]
     return [
-        Exercise(number=number, id=entry["id"], title=entry["title"], stage=entry["stage"],
-                 entry_point=entry["entry_point"], files=tuple(entry["files"]), docs=entry["docs"],
-                 hints=tuple(entry["hints"]), shipped_sha256=dict(entry.get("shipped_sha256", {})),
-                 kind=entry.get("kind", "code"))
+        Exercise(
+            number=number,
+            id=entry["id"],
+            title=entry["title"],
+            stage=entry["stage"],
+            entry_point=entry["entry_point"],
+            files=tuple(entry["files"]),
+            docs=entry["docs"],
+            hints=tuple(entry["hints"]),
+            shipped_sha256=dict(entry.get("shipped_sha256", {})),
+            kind=entry.get("kind", "code"),
+        )
         for number, entry in enumerate(entries, start=1)
     ]
 
@@ -130,10 +139,14 @@ class HintLevelError(ValueError):
 def hint(exercise: Exercise, level: int = 1) -> str:
     count = len(exercise.hints)
     if not 1 <= level <= count:
-        raise HintLevelError(f"{exercise.id} has hints at levels {', '.join(map(str, range(1, count + 1)))}; "
-                             f"there is no level {level}")
-    more = (f"\n(hint {level} of {count}; the next level, {level + 1}, says more)"
-            if level < count else f"\n(last hint; docs: {exercise.docs})")
+        raise HintLevelError(
+            f"{exercise.id} has hints at levels {', '.join(map(str, range(1, count + 1)))}; there is no level {level}"
+        )
+    more = (
+        f"\n(hint {level} of {count}; the next level, {level + 1}, says more)"
+        if level < count
+        else f"\n(last hint; docs: {exercise.docs})"
+    )
     return f"Hint {level} for {exercise.id}: {exercise.hints[level - 1]}{more}"
 
 
@@ -163,8 +176,11 @@ def reset(exercise: Exercise) -> ResetResult:
 
     The learner's files are copied to a dated backup folder first: a reset never loses work.
     """
-    changed = [(name, path) for name, path in zip(exercise.files, exercise.exercise_paths())
-               if not (path.exists() and content_hash(path) == exercise.shipped_sha256[name])]
+    changed = [
+        (name, path)
+        for name, path in zip(exercise.files, exercise.exercise_paths(), strict=True)
+        if not (path.exists() and content_hash(path) == exercise.shipped_sha256[name])
+    ]
     shipped = {name: _shipped_version(path, exercise.shipped_sha256[name]) for name, path in changed}
     backup: Path | None = None
     if any(path.exists() for _, path in changed):
@@ -188,22 +204,28 @@ def list_backups(exercise: Exercise) -> list[Path]:
 
 def restore_commands(exercise: Exercise, backup: Path) -> list[str]:
     """The shell commands that put a backup back in place."""
-    return [f"cp {backup / name} {(EXERCISES_DIR / name).relative_to(REPO_DIR)}"
-            for name in exercise.files if (backup / name).exists()]
+    return [
+        f"cp {backup / name} {(EXERCISES_DIR / name).relative_to(REPO_DIR)}"
+        for name in exercise.files
+        if (backup / name).exists()
+    ]
 
 
 def _shipped_version(path: Path, wanted_hash: str) -> bytes:
     relative = path.relative_to(REPO_DIR).as_posix()
     try:
-        commits = subprocess.run(["git", "log", "--format=%H", "--", relative], cwd=REPO_DIR,
-                                 capture_output=True, text=True, check=True).stdout.split()
+        commits = subprocess.run(
+            ["git", "log", "--format=%H", "--", relative], cwd=REPO_DIR, capture_output=True, text=True, check=True
+        ).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         raise ResetImpossible(
             f"{relative} cannot be reset: this is not a git checkout. Download a fresh copy of "
-            f"the file from the workbook's repository.") from None
+            f"the file from the workbook's repository."
+        ) from None
     for commit in commits:
-        content = subprocess.run(["git", "show", f"{commit}:{relative}"], cwd=REPO_DIR,
-                                 capture_output=True, check=False).stdout
+        content = subprocess.run(
+            ["git", "show", f"{commit}:{relative}"], cwd=REPO_DIR, capture_output=True, check=False
+        ).stdout
         if hashlib.sha256(content.replace(b"\r\n", b"\n")).hexdigest() == wanted_hash:
             return content
     raise ResetImpossible(f"the shipped version of {relative} is not in this checkout's history")

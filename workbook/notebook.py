@@ -3,6 +3,7 @@
 Everything here is ordinary Python a learner can read; the notebooks call it so
 their cells stay about WebSockets rather than plumbing.
 """
+
 import ast
 import html
 import os
@@ -68,8 +69,7 @@ def definition_source(source: str, name: str, path: str = "the file", match: str
     if len(found) > 1 and match is not None:  # ``match`` only chooses among several
         found = [node for node in found if match in _segment(source, node)]
     if not found:
-        raise LookupError(f"{path} has no definition called {name!r}"
-                          + (f" containing {match!r}" if match else ""))
+        raise LookupError(f"{path} has no definition called {name!r}" + (f" containing {match!r}" if match else ""))
     if len(found) > 1:
         raise LookupError(f"{path} defines {name!r} {len(found)} times: pass match='<text in the one to show>'")
     return textwrap.dedent(_segment(source, found[0], padded=True))
@@ -227,8 +227,19 @@ def close_codes() -> HTML:
 
 
 # --- The environment check of notebook 00 -------------------------------------------
-PINNED = ["Django", "channels", "daphne", "djangorestframework", "djangorestframework-simplejwt",
-          "websockets", "httpx", "jupyterlab", "ipykernel", "nest-asyncio", "channels-redis"]
+PINNED = [
+    "Django",
+    "channels",
+    "daphne",
+    "djangorestframework",
+    "djangorestframework-simplejwt",
+    "websockets",
+    "httpx",
+    "jupyterlab",
+    "ipykernel",
+    "nest-asyncio",
+    "channels-redis",
+]
 
 
 def _in_a_thread(function: Callable[[], _Result]) -> _Result:
@@ -250,6 +261,7 @@ def prepare() -> None:
 
 def _database_state() -> list[tuple[str, str, str]]:
     from django.contrib.auth import get_user_model
+
     from websocket_app.management.commands.create_demo_users import DEMO_USERS
 
     from .django_env import prepare_database
@@ -257,15 +269,22 @@ def _database_state() -> list[tuple[str, str, str]]:
     try:
         done = prepare_database()  # fixes what it can: pending migrations, missing users
     except Exception as error:  # noqa: BLE001 — report it with its fix, never crash the check
-        return [("database", f"{type(error).__name__}: {error}",
-                 "run: python -m workbook setup (in a terminal) and read its message")]
-    present = set(get_user_model().objects.filter(username__in=DEMO_USERS)
-                  .values_list("username", flat=True))
+        return [
+            (
+                "database",
+                f"{type(error).__name__}: {error}",
+                "run: python -m workbook setup (in a terminal) and read its message",
+            )
+        ]
+    present = set(get_user_model().objects.filter(username__in=DEMO_USERS).values_list("username", flat=True))
     missing = sorted(set(DEMO_USERS) - present)
     return [
         ("database", done.removeprefix("Ready: "), ""),
-        ("demo users", ", ".join(sorted(present)) or "none",
-         "" if not missing else f"missing {', '.join(missing)}: run python -m workbook setup"),
+        (
+            "demo users",
+            ", ".join(sorted(present)) or "none",
+            "" if not missing else f"missing {', '.join(missing)}: run python -m workbook setup",
+        ),
     ]
 
 
@@ -274,8 +293,7 @@ def environment_report() -> None:
 
     What it can fix (pending migrations, missing demo users) it fixes, and says so.
     """
-    rows = [("Python", sys.version.split()[0],
-             "" if sys.version_info >= (3, 11) else "use Python 3.11 or newer")]
+    rows = [("Python", sys.version.split()[0], "" if sys.version_info >= (3, 11) else "use Python 3.11 or newer")]
     for package in PINNED:
         try:
             rows.append((package, metadata.version(package), ""))
@@ -287,8 +305,9 @@ def environment_report() -> None:
         setup_django()
         rows += _in_a_thread(_database_state)
     except Exception as error:  # noqa: BLE001 — e.g. Django missing: the rows above say why
-        rows.append(("Django project", f"{type(error).__name__}: {error}",
-                     "fix the rows above, then restart the kernel"))
+        rows.append(
+            ("Django project", f"{type(error).__name__}: {error}", "fix the rows above, then restart the kernel")
+        )
     problems = [row for row in rows if row[2]]
     display(table(rows, ["what", "found", "fix"]))
     print("Everything is ready." if not problems else f"{len(problems)} problem(s): see 'fix'.")
@@ -307,11 +326,17 @@ def check(exercise_id: str) -> "Outcome":
     from .paths import REPO_DIR
 
     try:
-        result = subprocess.run([sys.executable, "-m", "workbook", "check", exercise_id, "--json"],
-                                cwd=REPO_DIR, capture_output=True, text=True, timeout=90)
+        result = subprocess.run(
+            [sys.executable, "-m", "workbook", "check", exercise_id, "--json"],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
     except subprocess.TimeoutExpired:
-        return Outcome(exercise_id, ERROR, "the check did not finish in 90 s",
-                       "look for a loop without await in your code")
+        return Outcome(
+            exercise_id, ERROR, "the check did not finish in 90 s", "look for a loop without await in your code"
+        )
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if not lines:
         problem = (result.stderr.strip().splitlines() or ["the checker printed nothing"])[-1]
@@ -329,16 +354,21 @@ def progress() -> HTML:
     rows = progress_rows()
     upcoming = next_row(rows)
     done = sum(row.passed for row in rows)
-    cells = [("→" if row is upcoming else "", row.exercise.number, row.exercise.id, row.status,
-              row.exercise.title) for row in rows]
-    heading = (f"<p><progress value='{done}' max='{len(rows)}'></progress> "
-               f"<b>{html.escape(bar(done, len(rows)).split('] ')[1])}</b></p>")
+    cells = [
+        ("→" if row is upcoming else "", row.exercise.number, row.exercise.id, row.status, row.exercise.title)
+        for row in rows
+    ]
+    heading = (
+        f"<p><progress value='{done}' max='{len(rows)}'></progress> "
+        f"<b>{html.escape(bar(done, len(rows)).split('] ')[1])}</b></p>"
+    )
     steps = html.escape(next_step(upcoming)).replace("\n", "<br>")
     return HTML(heading + table(cells, ["", "#", "exercise", "status", "title"]).data + f"<p>{steps}</p>")
 
 
 def hint(exercise_id: str, level: int = 1) -> None:
-    from .exercises import HintLevelError, find_exercise, hint as hint_text
+    from .exercises import HintLevelError, find_exercise
+    from .exercises import hint as hint_text
 
     try:
         print(hint_text(find_exercise(exercise_id), level))
@@ -363,10 +393,15 @@ def serve_exercise(exercise_id: str, solutions: bool = False) -> Server:
     if exercise.kind == "tests":
         raise ValueError(f"{exercise.id} is tests, not a consumer: use check({exercise.id!r})")
     learner_file = exercise.main_file(SOLUTIONS_DIR if solutions else EXERCISES_DIR)
-    server = _replace_server(f"exercise:{exercise.id}", lambda: start_server(
-        exercise.stage, application="workbook.exercise_asgi:application",
-        env={"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.entry_point},
-        wait_for_handshake=False))
+    server = _replace_server(
+        f"exercise:{exercise.id}",
+        lambda: start_server(
+            exercise.stage,
+            application="workbook.exercise_asgi:application",
+            env={"WORKBOOK_EXERCISE_FILE": str(learner_file), "WORKBOOK_EXERCISE_CONSUMER": exercise.entry_point},
+            wait_for_handshake=False,
+        ),
+    )
     print(f"Started your {exercise.entry_point} from {learner_file.name} at {server.ws_url}")
     print(f"  if your code raises, its traceback is in the server log: {server.log_path}")
     return server

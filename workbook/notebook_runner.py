@@ -1,4 +1,5 @@
 """Running a notebook headless (tests and benchmarks), the way nbclient does in CI."""
+
 import os
 import time
 import uuid
@@ -11,8 +12,9 @@ from nbclient import NotebookClient
 CELL_TIMEOUT = 60
 
 
-def run_notebook(path: Path, cell_timeout: int = CELL_TIMEOUT,
-                 env: dict[str, str] | None = None) -> tuple[nbformat.NotebookNode, float, str]:
+def run_notebook(
+    path: Path, cell_timeout: int = CELL_TIMEOUT, env: dict[str, str] | None = None
+) -> tuple[nbformat.NotebookNode, float, str]:
     """Execute ``path`` in a fresh kernel; return ``(notebook, seconds, run_id)``.
 
     Cells may raise only where tagged ``raises-exception``; others stop the run.
@@ -21,8 +23,9 @@ def run_notebook(path: Path, cell_timeout: int = CELL_TIMEOUT,
     """
     notebook = nbformat.read(path, as_version=4)
     run_id = uuid.uuid4().hex
-    client = NotebookClient(notebook, timeout=cell_timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook, timeout=cell_timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     started = time.monotonic()
     client.execute(env={**os.environ, **(env or {}), "WORKBOOK_NOTEBOOK_RUN": run_id})
     return notebook, time.monotonic() - started, run_id

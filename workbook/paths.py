@@ -1,4 +1,5 @@
 """Where things are in a checkout of the workbook."""
+
 import os
 from pathlib import Path
 

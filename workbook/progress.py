@@ -2,6 +2,7 @@
 
 Like rustlings: a bar, n of N passed, and the one next thing to do.
 """
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,9 +52,11 @@ def next_step(row: Row | None) -> str:
     if row is None:
         return "Every exercise passes. Well done! Next: notebooks/README.md lists what to read next."
     exercise = row.exercise
-    return (f"Next: {exercise.number}. {exercise.id} — {exercise.title} ({row.status}).\n"
-            f"  Edit {file_of(exercise)}, then run: python -m workbook check {exercise.id}\n"
-            f"  or let it re-check on every save:  python -m workbook watch {exercise.id}")
+    return (
+        f"Next: {exercise.number}. {exercise.id} — {exercise.title} ({row.status}).\n"
+        f"  Edit {file_of(exercise)}, then run: python -m workbook check {exercise.id}\n"
+        f"  or let it re-check on every save:  python -m workbook watch {exercise.id}"
+    )
 
 
 def progress_text(root: Path = EXERCISES_DIR) -> str:

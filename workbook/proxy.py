@@ -12,13 +12,14 @@ answers 404.
 
 Threads, not processes: it lives and dies with the notebook's kernel.
 """
+
+import contextlib
 import socket
 import threading
 from types import TracebackType
 
 #: Headers that describe one connection, not the request; a proxy drops them.
-HOP_BY_HOP = {"connection", "upgrade", "keep-alive", "proxy-connection", "te", "trailer",
-              "transfer-encoding"}
+HOP_BY_HOP = {"connection", "upgrade", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding"}
 HEAD_LIMIT = 64 * 1024
 
 #: The mistake: a bare proxy_pass, as for any other page.
@@ -44,8 +45,7 @@ def rewrite_head(head: bytes, pass_upgrade: bool) -> bytes:
     request_line, *header_lines = head.decode("latin-1").split("\r\n")
     if pass_upgrade:
         return head
-    kept = [line for line in header_lines
-            if line and line.split(":", 1)[0].strip().lower() not in HOP_BY_HOP]
+    kept = [line for line in header_lines if line and line.split(":", 1)[0].strip().lower() not in HOP_BY_HOP]
     # (nginx would also downgrade to HTTP/1.0 here and answer the client in HTTP/1.1
     # itself; this proxy passes the answer through, so it keeps HTTP/1.1.)
     lines = [request_line, *kept, "Connection: close"]
@@ -53,8 +53,7 @@ def rewrite_head(head: bytes, pass_upgrade: bool) -> bytes:
 
 
 class ReverseProxy:
-    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1", *,
-                 pass_upgrade: bool = False) -> None:
+    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1", *, pass_upgrade: bool = False) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.pass_upgrade = pass_upgrade
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -62,8 +61,7 @@ class ReverseProxy:
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._stopped = False
-        self._acceptor = threading.Thread(target=self._accept_loop, name=f"proxy-{self.port}",
-                                          daemon=True)
+        self._acceptor = threading.Thread(target=self._accept_loop, name=f"proxy-{self.port}", daemon=True)
         self._acceptor.start()
 
     @property
@@ -117,35 +115,28 @@ class ReverseProxy:
     @staticmethod
     def _pipe(source: socket.socket, target: socket.socket) -> None:
         """Copy bytes until ``source`` closes, then tell ``target`` nothing more comes."""
-        try:
+        with contextlib.suppress(OSError):
             while chunk := source.recv(65536):
                 target.sendall(chunk)
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(OSError):
             target.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
 
     def stop(self) -> None:
         self._stopped = True
-        try:  # a bare close() does not wake a thread blocked in accept(); shutdown() does
+        with contextlib.suppress(OSError):  # a bare close() does not wake a thread blocked in accept(); shutdown() does
             self._listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self._listener.close()
         self._acceptor.join(5)
         with self._lock:
             for sock in self._sockets:
-                try:
+                with contextlib.suppress(OSError):
                     sock.close()
-                except OSError:
-                    pass
             self._sockets.clear()
 
     def __enter__(self) -> "ReverseProxy":
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.stop()

@@ -9,6 +9,7 @@ already runs an event loop, and pytest-asyncio needs to own the loop of each tes
 a fresh process also imports your latest code and never leaves the kernel in a
 half-torn-down state when a test hangs or crashes.
 """
+
 import html
 import os
 import re
@@ -117,12 +118,16 @@ class PytestRun:
         for outcome in self.outcomes:
             if outcome[1].split("::")[-1] == test_name:
                 return outcome
-        raise KeyError(f"no test {test_name!r} in this run; tests: {[t for _, t, _ in self.outcomes]}."
-                       f" pytest said:\n{self.output[-2000:]}")
+        raise KeyError(
+            f"no test {test_name!r} in this run; tests: {[t for _, t, _ in self.outcomes]}."
+            f" pytest said:\n{self.output[-2000:]}"
+        )
 
     def __repr__(self) -> str:
-        rows = [f"{outcome:8} {test}" + (f"\n         {message}" if message else "")
-                for outcome, test, message in self.outcomes]
+        rows = [
+            f"{outcome:8} {test}" + (f"\n         {message}" if message else "")
+            for outcome, test, message in self.outcomes
+        ]
         return "\n".join(rows + [f"pytest: {self.summary}"])
 
     def _repr_html_(self) -> str:
@@ -130,10 +135,13 @@ class PytestRun:
             f"<tr><td style='text-align:left;color:{COLOURS.get(outcome, '#000')}'><b>{outcome}</b></td>"
             f"<td style='text-align:left'><code>{html.escape(test)}</code></td>"
             f"<td style='text-align:left'>{html.escape(message or '')}</td></tr>"
-            for outcome, test, message in self.outcomes)
-        return (f"<table><thead><tr><th>outcome</th><th style='text-align:left'>test</th>"
-                f"<th style='text-align:left'>message</th></tr></thead><tbody>{rows}</tbody></table>"
-                f"<p><code>pytest: {html.escape(self.summary)}</code></p>")
+            for outcome, test, message in self.outcomes
+        )
+        return (
+            f"<table><thead><tr><th>outcome</th><th style='text-align:left'>test</th>"
+            f"<th style='text-align:left'>message</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<p><code>pytest: {html.escape(self.summary)}</code></p>"
+        )
 
 
 def parse_report(report: Path) -> list[OutcomeRow]:
@@ -188,13 +196,22 @@ class TestFolder:
         return format(str(self.path), spec)
 
     def environment(self) -> dict[str, str]:
-        env = {**os.environ, "WORKBOOK_DATA_DIR": str(self.data), "COLUMNS": "200",
-               "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), str(REPO_DIR)])}
+        env = {
+            **os.environ,
+            "WORKBOOK_DATA_DIR": str(self.data),
+            "COLUMNS": "200",
+            "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), str(REPO_DIR)]),
+        }
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # a kernel may have set it; tests must not
         return env
 
-    def run(self, *files: str, expect: dict[str, str | tuple[str, ...]] | None = None, timeout: float = 60,
-            options: tuple[str, ...] = ()) -> PytestRun:
+    def run(
+        self,
+        *files: str,
+        expect: dict[str, str | tuple[str, ...]] | None = None,
+        timeout: float = 60,
+        options: tuple[str, ...] = (),
+    ) -> PytestRun:
         """``python -m pytest -q`` on ``files`` in a fresh process (all files if none given).
 
         ``expect`` maps test names to the outcome the notebook promises (``"FAILED"``, or a
@@ -202,25 +219,42 @@ class TestFolder:
         """
         report = self.path / ".report.xml"  # the outcomes, read back from pytest's JUnit XML
         report.unlink(missing_ok=True)
-        command = [sys.executable, "-m", "pytest", "-q", "--tb=short", "--color=no",
-                   "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
-                   f"--junitxml={report}", *options, *files]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "--tb=short",
+            "--color=no",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "ignore::DeprecationWarning",
+            f"--junitxml={report}",
+            *options,
+            *files,
+        ]
         started = time.monotonic()
         try:
-            done = subprocess.run(command, cwd=self.path, env=self.environment(),
-                                  capture_output=True, text=True, timeout=timeout)
+            done = subprocess.run(
+                command, cwd=self.path, env=self.environment(), capture_output=True, text=True, timeout=timeout
+            )
             output, code = done.stdout + done.stderr, done.returncode
         except subprocess.TimeoutExpired as expired:
-            output = (expired.stdout or b"").decode(errors="replace") if isinstance(expired.stdout, bytes) \
+            output = (
+                (expired.stdout or b"").decode(errors="replace")
+                if isinstance(expired.stdout, bytes)
                 else (expired.stdout or "")
+            )
             output += f"\n(pytest did not finish within {timeout} s and was stopped)"
             code = -1
         run = PytestRun(command, code, output, time.monotonic() - started, parse_report(report))
         for name, allowed in (expect or {}).items():
             allowed = (allowed,) if isinstance(allowed, str) else tuple(allowed)
             if run.outcome(name) not in allowed:
-                raise UnexpectedOutcome(f"{name}: expected {' or '.join(allowed)}, got "
-                                        f"{run.outcome(name)}. pytest said:\n{output[-3000:]}")
+                raise UnexpectedOutcome(
+                    f"{name}: expected {' or '.join(allowed)}, got {run.outcome(name)}. pytest said:\n{output[-3000:]}"
+                )
         return run
 
     def remove(self) -> None:

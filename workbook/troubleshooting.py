@@ -4,6 +4,7 @@ The broken variants live in ``tutorial_project/troubleshooting/``; the real proj
 is never changed. Each runs in a process of its own (``start_server`` with another
 application, or ``start_runserver`` with other settings).
 """
+
 import ast
 import difflib
 import socket
@@ -40,22 +41,25 @@ def _definition(path: str, qualified_name: str) -> str:
 
 
 def diff_text(real: str, broken: str, real_name: str = "real", broken_name: str = "broken") -> str:
-    lines = difflib.unified_diff(real.splitlines(keepends=True), broken.splitlines(keepends=True),
-                                 fromfile=real_name, tofile=broken_name)
+    lines = difflib.unified_diff(
+        real.splitlines(keepends=True), broken.splitlines(keepends=True), fromfile=real_name, tofile=broken_name
+    )
     return "".join(lines)
 
 
 def show_text_diff(real: str, broken: str, real_name: str = "right", broken_name: str = "the mistake") -> Code:
-    return Code(diff_text(real.rstrip("\n") + "\n", broken.rstrip("\n") + "\n", real_name, broken_name),
-                language="diff")
+    return Code(
+        diff_text(real.rstrip("\n") + "\n", broken.rstrip("\n") + "\n", real_name, broken_name), language="diff"
+    )
 
 
-def show_diff(real_path: str, broken_path: str, real_name: str | None = None,
-              broken_name: str | None = None) -> Code:
+def show_diff(real_path: str, broken_path: str, real_name: str | None = None, broken_name: str | None = None) -> Code:
     """The mistake as a unified diff: a real file (or ``path:Class.method``) against its
     broken variant in ``tutorial_project/troubleshooting/``."""
-    return Code(diff_text(_source_of(real_path), _source_of(broken_path), real_name or real_path,
-                          broken_name or broken_path), language="diff")
+    return Code(
+        diff_text(_source_of(real_path), _source_of(broken_path), real_name or real_path, broken_name or broken_path),
+        language="diff",
+    )
 
 
 def _source_of(spec: str) -> str:
@@ -77,11 +81,16 @@ def installed_apps_diff() -> Code:
         importlib.import_module(module)
     real = sys.modules["websocket_project.settings"].INSTALLED_APPS
     broken = sys.modules["troubleshooting.settings_no_daphne"].INSTALLED_APPS
+
     def as_text(apps: list[str]) -> str:
         return "INSTALLED_APPS = [\n" + "".join(f"    {app!r},\n" for app in apps) + "]\n"
 
-    return Code(diff_text(as_text(real), as_text(broken), "websocket_project/settings.py",
-                          "troubleshooting/settings_no_daphne.py"), language="diff")
+    return Code(
+        diff_text(
+            as_text(real), as_text(broken), "websocket_project/settings.py", "troubleshooting/settings_no_daphne.py"
+        ),
+        language="diff",
+    )
 
 
 # --- Django's runserver, with other settings ------------------------------------------
@@ -112,11 +121,11 @@ def start_runserver(settings: str, timeout: float = 30.0) -> DevServer:
     """``python manage.py runserver --noreload 127.0.0.1:<free port>`` with ``settings``."""
     port = _free_port()
     env = {**server_environment("chat"), "DJANGO_SETTINGS_MODULE": settings, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks",
-               f"127.0.0.1:{port}"]
+    command = [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"]
     tag = new_tag("runserver")
-    process, log_path = start_guarded(command, env=env, cwd=PROJECT_DIR,
-                                      log_dir=data_dir() / "logs", log_prefix="runserver", tag=tag)
+    process, log_path = start_guarded(
+        command, env=env, cwd=PROJECT_DIR, log_dir=data_dir() / "logs", log_prefix="runserver", tag=tag
+    )
     server = DevServer(process, log_path, tag, port=port, settings=settings)
     deadline = time.monotonic() + timeout
     while "Quit the server with" not in server.log():
@@ -149,8 +158,7 @@ def serve_broken(**options: Any) -> Server:
     from .notebook import _replace_server
     from .server import start_server
 
-    server = _replace_server("troubleshooting", lambda: start_server(
-        "chat", application=BROKEN_ASGI, **options))
+    server = _replace_server("troubleshooting", lambda: start_server("chat", application=BROKEN_ASGI, **options))
     print(f"Started: the troubleshooting server on {server.http_url}")
     return server
 
@@ -159,8 +167,14 @@ def import_traceback(module: str) -> str:
     """Import ``module`` in a fresh Python, as daphne does first thing; the traceback, or ''."""
     import subprocess
 
-    done = subprocess.run([sys.executable, "-c", f"import {module}"], env=server_environment("chat"),
-                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        env=server_environment("chat"),
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return "" if done.returncode == 0 else done.stderr
 
 

@@ -6,6 +6,7 @@ fresh process (``python -m workbook check``), so a learner's code that hangs or
 leaks never affects the watcher, and the latest edits always count.
 File events come from watchfiles; ``--poll`` (or a missing watchfiles) polls instead.
 """
+
 import subprocess
 import sys
 import time
@@ -55,8 +56,7 @@ def wait_for_change(exercise: Exercise, root: Path, before: tuple[str, ...], pol
         return
     if _fingerprint(exercise, root) != before:
         return
-    for _ in watchfiles.watch(*folders, debounce=200, rust_timeout=1000, yield_on_timeout=True,
-                              raise_interrupt=True):
+    for _ in watchfiles.watch(*folders, debounce=200, rust_timeout=1000, yield_on_timeout=True, raise_interrupt=True):
         if _fingerprint(exercise, root) != before:
             return
 
@@ -77,10 +77,13 @@ def watch(start: str | None = None, root: Path = EXERCISES_DIR, poll: bool = Fal
                 print(f"\n{current.id} passes. On to the next one: {upcoming.exercise.id}.", flush=True)
                 current = upcoming.exercise
                 continue
-            print(f"\nWatching {file_of(current, root)}: save it to check again (Ctrl-C stops).\n"
-                  f"  Nothing happens when you save? Some editors, network drives and containers send "
-                  f"no file events: run `python -m workbook watch --poll`, or check by hand with "
-                  f"`python -m workbook check {current.id}`.", flush=True)
+            print(
+                f"\nWatching {file_of(current, root)}: save it to check again (Ctrl-C stops).\n"
+                f"  Nothing happens when you save? Some editors, network drives and containers send "
+                f"no file events: run `python -m workbook watch --poll`, or check by hand with "
+                f"`python -m workbook check {current.id}`.",
+                flush=True,
+            )
             wait_for_change(current, root, checked, poll)
             print(f"\n{file_of(current, root)} changed: checking again.", flush=True)
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ A ```mermaid block becomes ``<pre class="mermaid">source</pre>``; pages that hav
 ``mermaid.min.js`` (the classic build, not the ES module: module scripts do not load from a
 file:// page) and ``mermaid-init.js``, which turns each block into an inline SVG.
 """
+
 import html
 
 from docutils import nodes
@@ -41,8 +42,14 @@ def add_scripts(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
-    app.add_node(mermaid, html=(visit_mermaid_html, None), latex=(skip, None),
-                 text=(skip, None), man=(skip, None), texinfo=(skip, None))
+    app.add_node(
+        mermaid,
+        html=(visit_mermaid_html, None),
+        latex=(skip, None),
+        text=(skip, None),
+        man=(skip, None),
+        texinfo=(skip, None),
+    )
     app.add_directive("mermaid", MermaidDirective)
     app.connect("html-page-context", add_scripts)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -12,6 +12,7 @@ and the connection stays open.
 
 Check it:  python -m workbook check echo_types   (or check("echo_types") in a notebook)
 """
+
 import json
 
 from channels.generic.websocket import AsyncWebsocketConsumer

@@ -12,10 +12,12 @@ Clients connect to ws/chat/<room>/?token=<access token> (authentication is done 
 
 Check it:  python -m workbook check rooms
 """
+
 import json
 
 from websocket_app.auth import authenticate_token, token_from_query_string
 from websocket_app.consumers.base import MessageConsumer
+
 # The close codes (4400, 4401) and the room-name pattern live in one place: protocol.py.
 from websocket_app.protocol import BAD_ROOM, ROOM_NAME_PATTERN, UNAUTHENTICATED
 

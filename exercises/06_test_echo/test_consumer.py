@@ -16,6 +16,7 @@ Every receive needs a timeout (receive_json_from(timeout=1)): a test must never 
 
 Check it:  python -m workbook check test_echo     Run it:  .venv/bin/python -m pytest exercises/06_test_echo
 """
+
 from channels.testing import WebsocketCommunicator
 
 

@@ -9,6 +9,7 @@ Clients connect to ws/chat/?token=<access token> (from POST /api/token/).
 
 Check it:  python -m workbook check jwt_auth   (it also runs your consumer in daphne)
 """
+
 import json
 from urllib.parse import parse_qs
 
@@ -17,6 +18,7 @@ from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
+
 from websocket_app.consumers.base import MessageConsumer
 from websocket_app.protocol import UNAUTHENTICATED  # 4401: every close code lives in protocol.py
 

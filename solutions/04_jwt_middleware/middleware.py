@@ -10,6 +10,7 @@ Then a consumer just reads self.scope["user"], and routing wraps it:
 
 Check it:  python -m workbook check jwt_middleware
 """
+
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async

@@ -11,13 +11,15 @@ broadcasting are done for you. Add a history kept in the database
 
 Check it:  python -m workbook check history
 """
+
 import json
 
 from channels.db import database_sync_to_async
+
 from websocket_app.auth import authenticate_token, token_from_query_string
 from websocket_app.consumers.base import MessageConsumer
-from websocket_app.protocol import BAD_ROOM, ROOM_NAME_PATTERN, UNAUTHENTICATED
 from websocket_app.models import ChatMessage
+from websocket_app.protocol import BAD_ROOM, ROOM_NAME_PATTERN, UNAUTHENTICATED
 
 HISTORY_LENGTH = 10
 

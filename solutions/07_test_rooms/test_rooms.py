@@ -20,8 +20,10 @@ for "alice", "bob", "carol", and alice's refresh token as "refresh"):
 
 Check it:  python -m workbook check test_rooms    Run it:  .venv/bin/python -m pytest exercises/07_test_rooms
 """
+
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+
 from websocket_app.protocol import UNAUTHENTICATED
 
 

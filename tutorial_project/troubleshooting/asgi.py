@@ -4,6 +4,7 @@
 run one mistake. Start with ``start_server("chat",
 application="troubleshooting.asgi:application")``.
 """
+
 import os
 
 from django.core.asgi import get_asgi_application

@@ -4,6 +4,7 @@ The order matters. Settings and ``get_asgi_application()`` come first, because
 importing routing imports consumers, which import models: before Django is set
 up that raises ``AppRegistryNotReady``.
 """
+
 import os
 
 from django.core.asgi import get_asgi_application
@@ -23,8 +24,6 @@ application = ProtocolTypeRouter(
         "http": django_asgi_app,
         # The Origin check refuses handshakes from pages on other sites (and with no
         # Origin at all) with HTTP 403, before any consumer runs.
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(routing.websocket_urlpatterns))
-        ),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(routing.websocket_urlpatterns))),
     }
 )

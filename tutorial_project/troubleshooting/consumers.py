@@ -1,5 +1,6 @@
 """Consumers with one mistake each (notebook 07). Each overrides one method of a real
 consumer, so the mistake is the difference between two short methods."""
+
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 
@@ -30,9 +31,7 @@ class UnhandledTypeChatConsumer(ChatConsumer):
 
     async def broadcast(self, text: str):
         """Send ``text`` to every socket in the room, through the channel layer."""
-        await self.channel_layer.group_send(
-            self.room_group_name, {"type": "chat.messages", "message": text}
-        )
+        await self.channel_layer.group_send(self.room_group_name, {"type": "chat.messages", "message": text})
 
 
 class WrongGroupChatConsumer(ChatConsumer):
@@ -41,9 +40,7 @@ class WrongGroupChatConsumer(ChatConsumer):
     async def broadcast(self, text: str):
         """Send ``text`` to every socket in the room, through the channel layer."""
         room_name = self.scope["url_route"]["kwargs"].get("room_name", DEFAULT_ROOM)
-        await self.channel_layer.group_send(
-            f"chat-{room_name}", {"type": "chat.message", "message": text}
-        )
+        await self.channel_layer.group_send(f"chat-{room_name}", {"type": "chat.message", "message": text})
 
 
 class ClosesBeforeAcceptConsumer(EchoConsumer):

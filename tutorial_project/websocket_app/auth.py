@@ -4,6 +4,7 @@ simplejwt's ``JWTAuthentication`` does the checking: signature, expiry, and that
 the token is an *access* token (``UntypedToken`` would also accept a refresh
 token, which is meant to be used only at ``/api/token/refresh/``).
 """
+
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 

@@ -1,4 +1,5 @@
 """A token bucket: how many messages a connection may send, and how fast."""
+
 import time
 
 

@@ -12,6 +12,7 @@ proxy path adds its host to ``ALLOWED_HOSTS`` — the hub's own host, not every 
 websocket Origin check (``AllowedHostsOriginValidator``) reads the same list, so the test
 page served through the proxy may open its socket, and a page of any other site still may not.
 """
+
 import logging
 
 from django.conf import settings
@@ -41,6 +42,5 @@ class ProxiedHostMiddleware:
             if domain and domain not in settings.ALLOWED_HOSTS:
                 # The same list object the websocket Origin check was built with.
                 settings.ALLOWED_HOSTS.append(domain)
-                logger.warning("Accepting host %r: it came through JupyterHub's proxy (%s/)",
-                               domain, context)
+                logger.warning("Accepting host %r: it came through JupyterHub's proxy (%s/)", domain, context)
         return self.get_response(request)

@@ -4,6 +4,7 @@ Why: a URL ends up in access logs, proxy logs and browser history. A ticket in t
 URL is harmless there, because it works once and only for TICKET_SECONDS; the
 JWT itself travels in an ``Authorization`` header, which logs leave out.
 """
+
 import hashlib
 import secrets
 from datetime import timedelta

@@ -12,13 +12,14 @@ def page_protocol() -> dict:
     from . import protocol
 
     return {
-        "close_codes": {name: getattr(protocol, name) for name in (
-            "BAD_ROOM", "UNAUTHENTICATED", "TOKEN_EXPIRED", "RATE_LIMITED", "LAYER_UNAVAILABLE")},
+        "close_codes": {
+            name: getattr(protocol, name)
+            for name in ("BAD_ROOM", "UNAUTHENTICATED", "TOKEN_EXPIRED", "RATE_LIMITED", "LAYER_UNAVAILABLE")
+        },
         "max_message_chars": protocol.MAX_MESSAGE_CHARS,
         # An HTML pattern is anchored already, and browsers compile it with the "v" flag,
         # where a "-" inside [...] must be escaped.
-        "room_pattern": protocol.ROOM_NAME_PATTERN.pattern.removeprefix("^").removesuffix("$")
-        .replace("_-]", "_\\-]"),
+        "room_pattern": protocol.ROOM_NAME_PATTERN.pattern.removeprefix("^").removesuffix("$").replace("_-]", "_\\-]"),
     }
 
 

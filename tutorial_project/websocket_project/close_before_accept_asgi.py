@@ -7,6 +7,7 @@ although ``WebsocketCommunicator`` reports it. Run with
 ``start_server(..., application="websocket_project.close_before_accept_asgi:application",
 wait_for_handshake=False)``.
 """
+
 import os
 
 from django.core.asgi import get_asgi_application

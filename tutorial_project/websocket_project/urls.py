@@ -1,4 +1,5 @@
 """HTTP routes. Websocket routes live in websocket_app/routing.py, not here."""
+
 from django.urls import include, path
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 

@@ -1,4 +1,5 @@
 """Who may do what on this board: the instructor (by key) and attendees (by token)."""
+
 import functools
 
 from django.conf import settings
@@ -30,8 +31,11 @@ def attendee_for_token(token) -> Attendee | None:
     """The attendee of this workshop the token belongs to, else None."""
     if not isinstance(token, str) or not token:
         return None
-    return (Attendee.objects.select_related("workshop")
-            .filter(token_hash=token_hash(token), workshop=current_workshop()).first())
+    return (
+        Attendee.objects.select_related("workshop")
+        .filter(token_hash=token_hash(token), workshop=current_workshop())
+        .first()
+    )
 
 
 def bearer_token(scope) -> str | None:

@@ -3,6 +3,7 @@
 Its own entry point, URLs and database, next to the tutorial's ``websocket_project.asgi``:
 the board shares the project's code and settings, never its routes or data.
 """
+
 import os
 
 from django.core.asgi import get_asgi_application
@@ -18,8 +19,10 @@ from workshop.routing import websocket_urlpatterns  # noqa: E402
 
 prepare_board_database()
 
-application = ProtocolTypeRouter({
-    "http": django_asgi_app,
-    # Pages of other sites (and clients without an Origin) get HTTP 403 at the handshake.
-    "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
-})
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Pages of other sites (and clients without an Origin) get HTTP 403 at the handshake.
+        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+    }
+)

@@ -8,6 +8,7 @@
 
 Refusals follow the chat: accept, send an error frame, close with a 4xxx code.
 """
+
 import json
 from urllib.parse import parse_qs
 
@@ -17,7 +18,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from websocket_app.protocol import (
-    CLOSE_CODES, FLOOD_CLOSE_AFTER, RATE_LIMITED, UNAUTHENTICATED, BadFrame, decode_frame, error_frame,
+    CLOSE_CODES,
+    FLOOD_CLOSE_AFTER,
+    RATE_LIMITED,
+    UNAUTHENTICATED,
+    BadFrame,
+    decode_frame,
+    error_frame,
     event_frame,
 )
 
@@ -59,8 +66,11 @@ class ReportConsumer(BoardConsumer):
         self.attendee = await database_sync_to_async(attendee_for_token)(bearer_token(self.scope))
         await self.accept()
         if self.attendee is None:
-            await self.refuse(UNAUTHENTICATED, "this board does not know your token: "
-                                               "join it again (python -m workbook join URL --code CODE --name NAME)")
+            await self.refuse(
+                UNAUTHENTICATED,
+                "this board does not know your token: "
+                "join it again (python -m workbook join URL --code CODE --name NAME)",
+            )
             return
         self.workshop = self.attendee.workshop
         self.limiter = attendee_bucket(self.attendee.pk)
@@ -77,9 +87,16 @@ class ReportConsumer(BoardConsumer):
             return
         cell = await database_sync_to_async(record)(self.attendee, report)
         if cell is not None:  # None: a report sent again after a lost acknowledgement
-            await get_channel_layer().group_send(group_name(self.workshop), {
-                "type": "board.outcome", "name": self.attendee.name, "exercise": report["exercise"],
-                "report": report["report_id"], "cell": cell})
+            await get_channel_layer().group_send(
+                group_name(self.workshop),
+                {
+                    "type": "board.outcome",
+                    "name": self.attendee.name,
+                    "exercise": report["exercise"],
+                    "report": report["report_id"],
+                    "cell": cell,
+                },
+            )
         await self.send(text_data=event_frame("recorded", id=report["report_id"]))
 
     async def within_rate_limit(self) -> bool:
@@ -90,9 +107,13 @@ class ReportConsumer(BoardConsumer):
         if self.dropped_in_a_row > FLOOD_CLOSE_AFTER:
             await self.refuse(RATE_LIMITED, "too many reports: the connection is closed")
         else:
-            await self.send(text_data=error_frame(
-                "rate_limited", f"slow down: at most {self.limiter.per_second:g} reports per second; "
-                                "this one was dropped, send it again later"))
+            await self.send(
+                text_data=error_frame(
+                    "rate_limited",
+                    f"slow down: at most {self.limiter.per_second:g} reports per second; "
+                    "this one was dropped, send it again later",
+                )
+            )
         return False
 
 
@@ -103,8 +124,10 @@ class LiveBoardConsumer(BoardConsumer):
         key = parse_qs(self.scope["query_string"].decode("latin-1")).get("key", [None])[0]
         await self.accept()
         if not is_instructor(key):
-            await self.refuse(UNAUTHENTICATED, "wrong or missing instructor key: "
-                                               "open the page URL that `python -m workbook board` printed")
+            await self.refuse(
+                UNAUTHENTICATED,
+                "wrong or missing instructor key: open the page URL that `python -m workbook board` printed",
+            )
             return
         workshop = await database_sync_to_async(current_workshop)()
         self.group = group_name(workshop)
@@ -122,8 +145,11 @@ class LiveBoardConsumer(BoardConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def board_outcome(self, event):
-        await self.send(text_data=event_frame("outcome", name=event["name"], exercise=event["exercise"],
-                                              report=event["report"], cell=event["cell"]))
+        await self.send(
+            text_data=event_frame(
+                "outcome", name=event["name"], exercise=event["exercise"], report=event["report"], cell=event["cell"]
+            )
+        )
 
     async def board_joined(self, event):
         await self.send(text_data=event_frame("joined", name=event["name"]))

@@ -1,4 +1,5 @@
 """The board's SQLite file: created and migrated when a board starts."""
+
 import fcntl
 import functools
 from contextlib import contextmanager
@@ -16,8 +17,10 @@ def prepare_board_database() -> None:
     from .access import current_workshop
 
     if not is_valid_code(settings.WORKBOOK_BOARD_CODE) or not settings.WORKBOOK_BOARD_KEY:
-        raise ImproperlyConfigured("start the board with python -m workbook board "
-                                   "(WORKBOOK_BOARD_CODE and WORKBOOK_BOARD_KEY are missing or invalid)")
+        raise ImproperlyConfigured(
+            "start the board with python -m workbook board "
+            "(WORKBOOK_BOARD_CODE and WORKBOOK_BOARD_KEY are missing or invalid)"
+        )
     database = Path(settings.DATABASES["default"]["NAME"])
     database.parent.mkdir(parents=True, exist_ok=True)
     with open(database.with_suffix(".lock"), "w") as lock:

@@ -1,4 +1,5 @@
 """What the board keeps: workshops, their attendees, and every outcome they reported."""
+
 from django.db import models
 
 

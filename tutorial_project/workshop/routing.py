@@ -1,4 +1,5 @@
 """The board's websocket routes (its HTTP routes are in urls.py)."""
+
 from django.urls import path
 
 from .consumers import LiveBoardConsumer, ReportConsumer

@@ -2,17 +2,36 @@
 
 Frame size, rate limits and close codes are the chat's, from ``websocket_app.protocol``.
 """
+
 import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from websocket_app.protocol import MAX_MESSAGE_CHARS, BadFrame
 
 #: Words for readable workshop codes like KITE-4821: short, distinct, easy to say out loud.
-CODE_WORDS = ("KITE", "OTTER", "MAPLE", "COMET", "RIVER", "CEDAR", "LOTUS", "EMBER", "FJORD",
-              "TULIP", "RAVEN", "PIXEL", "BISON", "CORAL", "DUNE", "HERON", "IGLOO", "JADE")
+CODE_WORDS = (
+    "KITE",
+    "OTTER",
+    "MAPLE",
+    "COMET",
+    "RIVER",
+    "CEDAR",
+    "LOTUS",
+    "EMBER",
+    "FJORD",
+    "TULIP",
+    "RAVEN",
+    "PIXEL",
+    "BISON",
+    "CORAL",
+    "DUNE",
+    "HERON",
+    "IGLOO",
+    "JADE",
+)
 CODE_PATTERN = re.compile(r"^[A-Z0-9]{2,12}(-[A-Z0-9]{2,12})?$")
 NAME_MAX_CHARS = 40
 MESSAGE_KEPT_CHARS = 200  # the board shows the first line of a check's message, this long at most
@@ -61,8 +80,9 @@ def clean_name(name) -> str:
         raise BadFrame("bad_name", "the name must be text")
     name = name.strip()
     if not 1 <= len(name) <= NAME_MAX_CHARS or not name.isprintable():
-        raise BadFrame("bad_name", f"a name is 1 to {NAME_MAX_CHARS} printable characters "
-                                   "(no line breaks or control characters)")
+        raise BadFrame(
+            "bad_name", f"a name is 1 to {NAME_MAX_CHARS} printable characters (no line breaks or control characters)"
+        )
     return name
 
 
@@ -87,15 +107,19 @@ def parse_report(data: dict, exercise_ids, outcomes) -> dict:
     if data.get("outcome") not in outcomes:
         raise BadFrame("bad_outcome", f'"outcome" must be one of {", ".join(outcomes)}')
     seconds = data.get("seconds", 0)
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
-            or not 0 <= seconds <= MAX_CHECK_SECONDS:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_CHECK_SECONDS:
         raise BadFrame("bad_seconds", f'"seconds" must be a number from 0 to {MAX_CHECK_SECONDS:g}')
     message = data.get("message", "")
     if not isinstance(message, str) or len(message) > MAX_MESSAGE_CHARS or not _encodable(message):
         raise BadFrame("bad_message", f'"message" must be text of at most {MAX_MESSAGE_CHARS} characters')
-    return {"report_id": report_id, "exercise": data["exercise"], "outcome": data["outcome"],
-            "seconds": round(float(seconds), 2), "message": first_line(message),
-            "at": _check_time(data.get("at"))}
+    return {
+        "report_id": report_id,
+        "exercise": data["exercise"],
+        "outcome": data["outcome"],
+        "seconds": round(float(seconds), 2),
+        "message": first_line(message),
+        "at": _check_time(data.get("at")),
+    }
 
 
 def first_line(message: str) -> str:
@@ -114,7 +138,7 @@ def _encodable(text: str) -> bool:
 def _check_time(value) -> datetime:
     """When the check ran, by the attendee's clock (queued outcomes arrive late); the
     board's clock instead when the value is missing, malformed or far off."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if not isinstance(value, str) or len(value) > 40:
         return now
     try:
@@ -125,4 +149,4 @@ def _check_time(value) -> datetime:
         return now
     if not now - timedelta(days=7) <= at <= now + timedelta(minutes=1):
         return now
-    return at.astimezone(timezone.utc)
+    return at.astimezone(UTC)

@@ -9,6 +9,7 @@ tutorial's database. Set by ``python -m workbook board``:
 - ``WORKBOOK_BOARD_DB``     the SQLite file (default ``.workbook/board.sqlite3``)
 - ``WORKBOOK_BOARD_HOSTS``  extra host names attendees use to reach the board (comma-separated)
 """
+
 import os
 from pathlib import Path
 
@@ -22,9 +23,7 @@ WORKBOOK_BOARD_CODE = os.environ.get("WORKBOOK_BOARD_CODE", "")
 WORKBOOK_BOARD_KEY = os.environ.get("WORKBOOK_BOARD_KEY", "")
 
 # The Origin check (AllowedHostsOriginValidator) reads this list too.
-ALLOWED_HOSTS = ALLOWED_HOSTS + [
-    host for host in os.environ.get("WORKBOOK_BOARD_HOSTS", "").split(",") if host
-]
+ALLOWED_HOSTS = ALLOWED_HOSTS + [host for host in os.environ.get("WORKBOOK_BOARD_HOSTS", "").split(",") if host]
 
 INSTALLED_APPS = ["daphne", "channels", "workshop"]
 MIDDLEWARE = [
@@ -44,8 +43,11 @@ DATABASES = {
         # synchronous=OFF: no fsync. A WAL checkpoint's fsync stalled every report for
         # ~0.8 s on the test machine; what OFF risks is a board's data after a power cut
         # or an OS crash, never after the board (or daphne) crashes or is stopped.
-        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
-                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF"},
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF",
+        },
         # Keep the connection: Channels closes "obsolete" ones around every database call,
         # and reopening SQLite for each report would cost more than the report itself.
         "CONN_MAX_AGE": None,
@@ -57,8 +59,10 @@ DATABASES = {
 for _layer in CHANNEL_LAYERS.values():
     _layer.setdefault("CONFIG", {})["capacity"] = 2000
 
-TEMPLATES = [{
-    "BACKEND": "django.template.backends.django.DjangoTemplates",
-    "APP_DIRS": True,
-    "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
-}]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]

@@ -4,6 +4,7 @@ A cell is one attendee's latest outcome for one exercise, with how long they hav
 been failing it: ``{"outcome", "at", "seconds", "message", "failures_in_a_row",
 "failing_since"}``.
 """
+
 import functools
 
 from django.db import IntegrityError, transaction
@@ -42,9 +43,14 @@ def cell_of(outcomes: list) -> dict | None:
             break
         failures += 1
         failing_since = outcome.at
-    return {"outcome": latest.outcome, "at": _iso(latest.at), "seconds": latest.seconds,
-            "message": latest.message, "failures_in_a_row": failures,
-            "failing_since": _iso(failing_since) if failing_since else None}
+    return {
+        "outcome": latest.outcome,
+        "at": _iso(latest.at),
+        "seconds": latest.seconds,
+        "message": latest.message,
+        "failures_in_a_row": failures,
+        "failing_since": _iso(failing_since) if failing_since else None,
+    }
 
 
 def _iso(moment) -> str:
@@ -58,11 +64,14 @@ def board_state(workshop: Workshop) -> dict:
         by_cell.setdefault((outcome.attendee_id, outcome.exercise), []).append(outcome)
     attendees = []
     for attendee in Attendee.objects.filter(workshop=workshop).order_by("joined", "id"):
-        cells = {exercise: cell_of(outcomes) for (owner, exercise), outcomes in by_cell.items()
-                 if owner == attendee.id}
+        cells = {exercise: cell_of(outcomes) for (owner, exercise), outcomes in by_cell.items() if owner == attendee.id}
         attendees.append({"name": attendee.name, "exercises": cells})
-    return {"workshop": workshop.code, "exercise_ids": list(exercise_ids()), "attendees": attendees,
-            "stuck_after": {"failures": STUCK_AFTER_FAILURES, "seconds": STUCK_AFTER_SECONDS}}
+    return {
+        "workshop": workshop.code,
+        "exercise_ids": list(exercise_ids()),
+        "attendees": attendees,
+        "stuck_after": {"failures": STUCK_AFTER_FAILURES, "seconds": STUCK_AFTER_SECONDS},
+    }
 
 
 def record(attendee: Attendee, report: dict) -> dict | None:

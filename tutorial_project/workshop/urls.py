@@ -1,4 +1,5 @@
 """The board's HTTP routes (its websocket routes are in routing.py)."""
+
 from django.urls import path
 
 from . import views

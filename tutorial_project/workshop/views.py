@@ -1,4 +1,5 @@
 """The board's HTTP side: joining, the instructor's page and the JSON state."""
+
 import json
 import secrets
 import time
@@ -6,7 +7,7 @@ import time
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -41,7 +42,8 @@ def board_page(request):
     # The page's script and styles are inline; nothing may load from elsewhere or frame it abroad.
     response["Content-Security-Policy"] = (
         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-        "connect-src 'self'; frame-ancestors 'self' http://localhost:* http://127.0.0.1:*")
+        "connect-src 'self'; frame-ancestors 'self' http://localhost:* http://127.0.0.1:*"
+    )
     return _private(response)
 
 
@@ -50,8 +52,11 @@ def state_api(request):
     if not is_instructor(request.GET.get("key")):
         return _private(_error(403, "forbidden", FORBIDDEN_DETAIL))
     state = board_state(current_workshop())
-    return _private(JsonResponse({"attendees": state["attendees"], "exercise_ids": state["exercise_ids"],
-                                  "workshop": state["workshop"]}))
+    return _private(
+        JsonResponse(
+            {"attendees": state["attendees"], "exercise_ids": state["exercise_ids"], "workshop": state["workshop"]}
+        )
+    )
 
 
 @require_GET
@@ -99,12 +104,10 @@ def join_api(request):
     token = secrets.token_urlsafe(32)
     try:
         with transaction.atomic():
-            Attendee.objects.create(workshop=workshop, name=name, name_key=name_key(name),
-                                    token_hash=token_hash(token))
+            Attendee.objects.create(workshop=workshop, name=name, name_key=name_key(name), token_hash=token_hash(token))
     except IntegrityError:
-        return _error(409, "name_taken", f"someone already joined as {name!r}: "
-                                         "choose another name (add an initial, say)")
+        return _error(
+            409, "name_taken", f"someone already joined as {name!r}: choose another name (add an initial, say)"
+        )
     async_to_sync(get_channel_layer().group_send)(group_name(workshop), {"type": "board.joined", "name": name})
     return _private(JsonResponse({"token": token, "name": name, "workshop": workshop.code}, status=201))
-
-

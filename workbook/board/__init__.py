@@ -8,4 +8,5 @@ From a notebook: ``from workbook.board import join, leave``. Once joined, every
 check reports its outcome (exercise id, outcome, duration, the first line of its
 message, the time — never code, files or paths) in the background.
 """
+
 from .client import join, leave, report_outcome  # noqa: F401

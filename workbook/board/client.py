@@ -6,6 +6,7 @@ in the background (``workbook.board.sender``). The sender delivers the queue and
 removes what the board acknowledged; whatever it cannot deliver stays queued for
 the next check. All of it lives in the workbook's data folder (``.workbook/``).
 """
+
 import datetime
 import fcntl
 import ipaddress
@@ -46,8 +47,9 @@ def base_url(url: str) -> str:
     """The board's root from any URL of it: ``http://host:8765/board/?key=…`` → ``http://host:8765/``."""
     parts = urlsplit(url.strip() if "://" in url else "http://" + url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise JoinError(f"{url!r} is not a board URL: use the one your instructor shows, "
-                        "like http://192.168.1.20:8765/")
+        raise JoinError(
+            f"{url!r} is not a board URL: use the one your instructor shows, like http://192.168.1.20:8765/"
+        )
     root_path = (parts.path + "/").split("/board/")[0]  # a proxy prefix before /board/ stays
     return urlunsplit((parts.scheme, parts.netloc, root_path.rstrip("/") + "/", "", ""))
 
@@ -61,8 +63,9 @@ def join(url: str, code: str, name: str, directory: Path | None = None) -> dict:
     try:
         response = httpx.post(root + "board/api/join/", json={"code": code, "name": name}, timeout=10)
     except httpx.HTTPError as error:
-        raise JoinError(f"cannot reach the board at {root} ({error}): check the URL "
-                        "and that the instructor's board is running") from None
+        raise JoinError(
+            f"cannot reach the board at {root} ({error}): check the URL and that the instructor's board is running"
+        ) from None
     try:
         answer = response.json()
     except ValueError:
@@ -78,8 +81,10 @@ def join(url: str, code: str, name: str, directory: Path | None = None) -> dict:
     with os.fdopen(fd, "w") as handle:
         json.dump(credentials, handle)
     _clear_queue(directory)  # outcomes queued for an earlier workshop do not belong to this one
-    print(f"Joined workshop {credentials['workshop']} as {credentials['name']}: "
-          "from now on your checks appear on the instructor's board.")
+    print(
+        f"Joined workshop {credentials['workshop']} as {credentials['name']}: "
+        "from now on your checks appear on the instructor's board."
+    )
     return credentials
 
 
@@ -127,9 +132,12 @@ def report_outcome(outcome, directory: Path | None = None, background: bool = Tr
         else:
             start_sender(directory)
         if waiting:
-            print(f"workbook board: {waiting} earlier outcome(s) not delivered yet "
-                  f"({_last_problem(directory)}); they go with the next check the board answers.",
-                  file=sys.stderr, flush=True)
+            print(
+                f"workbook board: {waiting} earlier outcome(s) not delivered yet "
+                f"({_last_problem(directory)}); they go with the next check the board answers.",
+                file=sys.stderr,
+                flush=True,
+            )
     except Exception as error:  # the board is a bonus: a check never fails because of it
         print(f"workbook board: could not queue the outcome ({error})", file=sys.stderr)
 
@@ -167,7 +175,7 @@ def report_of(outcome) -> dict:
         "outcome": str(getattr(status, "value", status)),
         "seconds": round(float(get("seconds", 0) or 0), 2),
         "message": scrub(str(get("summary", "") or get("message", "") or "")),
-        "at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds"),
+        "at": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
     }
 
 
@@ -185,9 +193,15 @@ def start_sender(directory: Path) -> None:
     """
     nice = shutil.which("nice")
     command = [sys.executable, "-m", "workbook.board.sender", str(directory)]
-    subprocess.Popen(([nice, "-n", "10"] if nice else []) + command,
-                     cwd=REPO_DIR, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                     stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+    subprocess.Popen(
+        ([nice, "-n", "10"] if nice else []) + command,
+        cwd=REPO_DIR,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+    )
 
 
 def _last_problem(directory: Path) -> str:
@@ -224,7 +238,7 @@ def append_to_queue(directory: Path, report: dict) -> int:
     with queue_lock(directory):
         waiting = read_queue(directory)
         if len(waiting) >= MAX_QUEUED:
-            _write_queue(directory, waiting[-(MAX_QUEUED - 1):])
+            _write_queue(directory, waiting[-(MAX_QUEUED - 1) :])
         with open(directory / QUEUE, "a") as handle:
             handle.write(json.dumps(report) + "\n")
     return len(waiting)

@@ -1,4 +1,5 @@
 """``python -m workbook board | join | leave`` (stable names and options: a contract)."""
+
 import signal
 import socket
 import sys
@@ -54,9 +55,16 @@ def command_board(args) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        board = start_board(host=args.host, port=args.port, code=code, key=key, layer=args.layer,
-                            redis_url=args.redis_url, public_host=public_host,
-                            extra_hosts=(socket.gethostname(),) if everywhere else ())
+        board = start_board(
+            host=args.host,
+            port=args.port,
+            code=code,
+            key=key,
+            layer=args.layer,
+            redis_url=args.redis_url,
+            public_host=public_host,
+            extra_hosts=(socket.gethostname(),) if everywhere else (),
+        )
     except (ServerStartError, RedisUnavailable, OSError, ValueError) as error:
         print(f"workbook board: {one_line(str(error))}", file=sys.stderr)
         return 1

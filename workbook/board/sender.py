@@ -5,6 +5,7 @@ a second one waits its turn, then finds the queue empty or sends what is left.
 Bounded: it gives up after SEND_TIMEOUT per step and LIFETIME overall, leaving the
 rest queued for the next check.
 """
+
 import fcntl
 import json
 import socket
@@ -40,8 +41,13 @@ def send_queued(directory: Path, deadline: float | None = None) -> dict:
 
         ws_url = credentials["url"].replace("http", "ws", 1) + "board/ws/report/"
         try:
-            with connect(ws_url, origin=credentials["url"].rstrip("/"), open_timeout=SEND_TIMEOUT,
-                         close_timeout=1, additional_headers={"Authorization": f"Bearer {credentials['token']}"}) as ws:
+            with connect(
+                ws_url,
+                origin=credentials["url"].rstrip("/"),
+                open_timeout=SEND_TIMEOUT,
+                close_timeout=1,
+                additional_headers={"Authorization": f"Bearer {credentials['token']}"},
+            ) as ws:
                 while time.monotonic() < deadline:
                     batch = read_queue(directory)[:BATCH]
                     if not batch:
@@ -65,8 +71,9 @@ def _answers(url: str) -> bool:
     without even importing the websocket library (it runs beside the learner's checks)."""
     parts = urlsplit(url)
     try:
-        socket.create_connection((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)),
-                                 timeout=SEND_TIMEOUT).close()
+        socket.create_connection(
+            (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)), timeout=SEND_TIMEOUT
+        ).close()
     except OSError:
         return False
     return True

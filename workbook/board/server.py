@@ -1,9 +1,10 @@
 """Start the board's daphne process from Python: the CLI, the notebook, tests and the bench.
 
-    board = start_board(port=0)       # a free port; returns once the board answers
-    board.page_url                    # http://127.0.0.1:41234/board/?key=…
-    board.stop()
+board = start_board(port=0)       # a free port; returns once the board answers
+board.page_url                    # http://127.0.0.1:41234/board/?key=…
+board.stop()
 """
+
 import json
 import os
 import sys
@@ -66,18 +67,30 @@ def remember_code_and_key(code: str, key: str, directory: Path | None = None) ->
         json.dump({"code": code, "key": key}, handle)
 
 
-def start_board(*, host: str = "127.0.0.1", port: int = 0, code: str | None = None, key: str | None = None,
-                layer: str = "memory", redis_url: str | None = None, database: Path | None = None,
-                public_host: str = "", extra_hosts: tuple = (), env: dict | None = None,
-                timeout: float = 30.0) -> Board:
+def start_board(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    code: str | None = None,
+    key: str | None = None,
+    layer: str = "memory",
+    redis_url: str | None = None,
+    database: Path | None = None,
+    public_host: str = "",
+    extra_hosts: tuple = (),
+    env: dict | None = None,
+    timeout: float = 30.0,
+) -> Board:
     """Start a board; ``code``/``key`` default to new ones (``workshop.rules``)."""
     sys.path.insert(0, str(PROJECT_DIR)) if str(PROJECT_DIR) not in sys.path else None
     from workshop.rules import is_valid_code, new_code, new_key, normalise_code
 
     code = normalise_code(code) if code else new_code()
     if not is_valid_code(code):
-        raise ValueError(f"{code!r} is not a usable workshop code: letters and digits, "
-                         "optionally two parts joined by '-', like KITE-4821")
+        raise ValueError(
+            f"{code!r} is not a usable workshop code: letters and digits, "
+            "optionally two parts joined by '-', like KITE-4821"
+        )
     key = key or new_key()
     check_port_free(host, port)
     if layer != "memory" and not redis_url:
@@ -85,18 +98,34 @@ def start_board(*, host: str = "127.0.0.1", port: int = 0, code: str | None = No
 
         redis_url = shared_redis_url()
     board_env = server_environment("chat", layer, redis_url)
-    board_env.update({"DJANGO_SETTINGS_MODULE": "workshop.settings", "WORKBOOK_BOARD_CODE": code,
-                      "WORKBOOK_BOARD_KEY": key,
-                      "WORKBOOK_BOARD_HOSTS": ",".join(h for h in (public_host, *extra_hosts) if h)})
+    board_env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "workshop.settings",
+            "WORKBOOK_BOARD_CODE": code,
+            "WORKBOOK_BOARD_KEY": key,
+            "WORKBOOK_BOARD_HOSTS": ",".join(h for h in (public_host, *extra_hosts) if h),
+        }
+    )
     if database is not None:
         board_env["WORKBOOK_BOARD_DB"] = str(database)
     board_env.update(env or {})
     # daphne with the garbage collector's start-up pauses done before it listens (as serve does).
-    command = [sys.executable, "-m", "workbook.warm_daphne", "-b", host, "-p", str(port), "--access-log", "-",
-               APPLICATION]
+    command = [
+        sys.executable,
+        "-m",
+        "workbook.warm_daphne",
+        "-b",
+        host,
+        "-p",
+        str(port),
+        "--access-log",
+        "-",
+        APPLICATION,
+    ]
     tag = new_tag("daphne-board")
-    process, log_path = start_guarded(command, env=board_env, cwd=PROJECT_DIR, log_dir=data_dir() / "logs",
-                                      log_prefix="daphne-board", tag=tag)
+    process, log_path = start_guarded(
+        command, env=board_env, cwd=PROJECT_DIR, log_dir=data_dir() / "logs", log_prefix="daphne-board", tag=tag
+    )
     board = Board(process, log_path, tag, host=host, port=port, code=code, key=key, public_host=public_host)
     try:
         board.port = _wait_until_serving(board, timeout)
@@ -125,10 +154,13 @@ def _wait_until_serving(board: Board, timeout: float) -> int:
                 pass
         if not board.running:
             if "Address already in use" in board.log():
-                raise PortInUseError(f"port {board.port} on {board.host} is already in use: "
-                                     "stop the program using it or choose another port (0 picks a free one)")
+                raise PortInUseError(
+                    f"port {board.port} on {board.host} is already in use: "
+                    "stop the program using it or choose another port (0 picks a free one)"
+                )
             raise ServerStartError(f"the board exited during start-up. Its log ends with:\n{board.log_tail()}")
         if time.monotonic() > deadline:
-            raise ServerStartError(f"the board did not start in {timeout:.0f} s. Its log ends with:\n"
-                                   f"{board.log_tail()}")
+            raise ServerStartError(
+                f"the board did not start in {timeout:.0f} s. Its log ends with:\n{board.log_tail()}"
+            )
         time.sleep(0.03)

@@ -1,8 +1,9 @@
 """The exercise checker: runs an exercise's behavioural check and reports one of four outcomes.
 
-    outcome = check_exercise(find_exercise("echo_types"))
-    outcome.status   # "passed", "failed", "not attempted" or "error"
+outcome = check_exercise(find_exercise("echo_types"))
+outcome.status   # "passed", "failed", "not attempted" or "error"
 """
+
 import asyncio
 import threading
 import time
@@ -18,7 +19,15 @@ setup_django()  # the checks import the tutorial project (its protocol, models, 
 
 from .checks import CHECKS, Context, make_tokens  # noqa: E402
 from .outcome import (  # noqa: E402
-    ERROR, FAILED, NOT_ATTEMPTED, PASSED, SYMBOLS, LearnerCodeError, Outcome, Status, Unmet,
+    ERROR,
+    FAILED,
+    NOT_ATTEMPTED,
+    PASSED,
+    SYMBOLS,
+    LearnerCodeError,
+    Outcome,
+    Status,
+    Unmet,
 )
 from .tracebacks import learner_traceback, repo_relative  # noqa: E402
 
@@ -29,6 +38,7 @@ GRACE_SECONDS = 2.0  # beyond CHECK_TIMEOUT, before a check that blocks its loop
 class CheckHung(Exception):
     """The learner's code blocked the event loop (it never awaited)."""
 
+
 __all__ = ["check_exercise", "Outcome", "Status", "PASSED", "FAILED", "NOT_ATTEMPTED", "ERROR", "SYMBOLS"]
 
 
@@ -38,8 +48,12 @@ def check_exercise(exercise: Exercise, root: Path = EXERCISES_DIR) -> Outcome:
     learner_file = exercise.main_file(root)
     learner_path = repo_relative(learner_file)
     if root != SOLUTIONS_DIR and not exercise.attempted(root):
-        return Outcome(exercise.id, NOT_ATTEMPTED, f"{learner_path} is as shipped",
-                       f"edit {learner_path} where it says TODO, then check again")
+        return Outcome(
+            exercise.id,
+            NOT_ATTEMPTED,
+            f"{learner_path} is as shipped",
+            f"edit {learner_path} where it says TODO, then check again",
+        )
     if exercise.kind == "tests":
         from .testwriting import check_tests
 
@@ -61,19 +75,35 @@ def _run(exercise: Exercise, learner_file: Path) -> Outcome:
         return Outcome(exercise.id, FAILED, str(unmet), f"fix {learner_path}; stuck? {hint}")
     except LearnerCodeError as error:
         advice = f"{error.advice}; " if error.advice else ""
-        return Outcome(exercise.id, ERROR, str(error), f"{advice}fix the error in {learner_path}; "
-                       f"stuck? {hint}", details=error.details, log=error.log)
+        return Outcome(
+            exercise.id,
+            ERROR,
+            str(error),
+            f"{advice}fix the error in {learner_path}; stuck? {hint}",
+            details=error.details,
+            log=error.log,
+        )
     except TimeoutError:
-        return Outcome(exercise.id, ERROR, f"the check did not finish in {CHECK_TIMEOUT:.0f} s: "
-                       "your code awaits something that never comes",
-                       "look for an await that never ends in your code")
+        return Outcome(
+            exercise.id,
+            ERROR,
+            f"the check did not finish in {CHECK_TIMEOUT:.0f} s: your code awaits something that never comes",
+            "look for an await that never ends in your code",
+        )
     except CheckHung:
-        return Outcome(exercise.id, ERROR, f"your code blocked the event loop for over "
-                       f"{CHECK_TIMEOUT:.0f} s (a loop that never awaits?)",
-                       "look for a loop without await, or a blocking call like time.sleep()")
+        return Outcome(
+            exercise.id,
+            ERROR,
+            f"your code blocked the event loop for over {CHECK_TIMEOUT:.0f} s (a loop that never awaits?)",
+            "look for a loop without await, or a blocking call like time.sleep()",
+        )
     except ServerStartError as error:
-        return Outcome(exercise.id, ERROR, "daphne could not start your consumer: "
-                       + str(error).splitlines()[-1], f"read the server log above; {hint}")
+        return Outcome(
+            exercise.id,
+            ERROR,
+            "daphne could not start your consumer: " + str(error).splitlines()[-1],
+            f"read the server log above; {hint}",
+        )
     except Exception as error:  # anything else: whose is it? The traceback says.
         return _unexpected(exercise, learner_file, error)
     return Outcome(exercise.id, PASSED, "all expectations met")
@@ -83,11 +113,19 @@ def _unexpected(exercise: Exercise, learner_file: Path, error: Exception) -> Out
     """An exception no step caught: the learner's if it passed through their file, else ours."""
     frames, where = learner_traceback(error, learner_file)
     if frames:
-        return Outcome(exercise.id, ERROR, f"your code raised {type(error).__name__}: {error}{where}",
-                       f"fix the error in {repo_relative(learner_file)}", details=frames)
-    return Outcome(exercise.id, ERROR, f"the checker itself failed ({type(error).__name__}: {error}); "
-                   "this is a bug in the workbook, not in your code",
-                   "please report it, with this line; meanwhile try serve_exercise() by hand")
+        return Outcome(
+            exercise.id,
+            ERROR,
+            f"your code raised {type(error).__name__}: {error}{where}",
+            f"fix the error in {repo_relative(learner_file)}",
+            details=frames,
+        )
+    return Outcome(
+        exercise.id,
+        ERROR,
+        f"the checker itself failed ({type(error).__name__}: {error}); this is a bug in the workbook, not in your code",
+        "please report it, with this line; meanwhile try serve_exercise() by hand",
+    )
 
 
 async def _check(exercise: Exercise, learner_file: Path) -> None:

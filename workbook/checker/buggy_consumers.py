@@ -3,6 +3,7 @@
 Each is the real consumer with one bug, the kind people ship. The learner's tests
 must pass on the real consumer and fail on every one of these.
 """
+
 import json
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import UntypedToken
+
 from websocket_app.auth import AuthResult, token_from_query_string
 from websocket_app.consumers.chat import ChatConsumer
 from websocket_app.consumers.echo import EchoConsumer
@@ -84,16 +86,22 @@ Bug = tuple[str, Any, str]  # (variant id, consumer class, what it does wrong)
 
 #: exercise id -> the correct consumer, and the bugs: (variant id, class, what it does wrong)
 VARIANTS: dict[str, tuple[Any, list[Bug]]] = {
-    "test_echo": (EchoConsumer, [
-        ("wrong_reply", WrongReplyEcho, "answers {\"message\": \"You say: hi\"} instead of \"You said: hi\""),
-        ("no_greeting", SilentEcho, "forgets to greet on connect"),
-        ("closes_on_bad_frame", ClosesOnBadFrameEcho, "closes the connection after a bad frame"),
-        ("crashes_on_bad_frame", CrashesOnBadFrameEcho, "crashes on a frame that is not JSON"),
-    ]),
-    "test_rooms": (ChatConsumer, [
-        ("never_leaves", NeverLeavesChat, "forgets to leave the room on disconnect (no group_discard)"),
-        ("one_room", OneRoomChat, "puts every room in one group, so other rooms hear it"),
-        ("sender_only", EchoesOnlyToSenderChat, "sends each message back to its sender only"),
-        ("refresh_token", RefreshTokenChat, "lets a refresh token in as if it were an access token"),
-    ]),
+    "test_echo": (
+        EchoConsumer,
+        [
+            ("wrong_reply", WrongReplyEcho, 'answers {"message": "You say: hi"} instead of "You said: hi"'),
+            ("no_greeting", SilentEcho, "forgets to greet on connect"),
+            ("closes_on_bad_frame", ClosesOnBadFrameEcho, "closes the connection after a bad frame"),
+            ("crashes_on_bad_frame", CrashesOnBadFrameEcho, "crashes on a frame that is not JSON"),
+        ],
+    ),
+    "test_rooms": (
+        ChatConsumer,
+        [
+            ("never_leaves", NeverLeavesChat, "forgets to leave the room on disconnect (no group_discard)"),
+            ("one_room", OneRoomChat, "puts every room in one group, so other rooms hear it"),
+            ("sender_only", EchoesOnlyToSenderChat, "sends each message back to its sender only"),
+            ("refresh_token", RefreshTokenChat, "lets a refresh token in as if it were an access token"),
+        ],
+    ),
 }

@@ -5,6 +5,7 @@ raises ``Unmet`` at the first expectation the learner's code does not meet, or
 ``LearnerCodeError`` when the learner's code raised (in this process or in daphne).
 Close codes and limits come from ``websocket_app.protocol``, like the consumers'.
 """
+
 import asyncio
 import inspect
 import time
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from websockets.exceptions import WebSocketException
+
 from websocket_app.protocol import BAD_ROOM, UNAUTHENTICATED
 
 from ..client import Client, HandshakeRefused, NothingReceived, SocketClosed
@@ -126,18 +128,18 @@ TOKEN_ADVICE = {
     "garbage": "catch simplejwt's InvalidToken/TokenError and return AnonymousUser()",
     "expired": "validate the token with JWTAuthentication().get_validated_token(): it checks expiry",
     "refresh": "UntypedToken (and RefreshToken) accept refresh tokens: validate with "
-               "JWTAuthentication().get_validated_token(), which accepts access tokens only",
+    "JWTAuthentication().get_validated_token(), which accepts access tokens only",
     "inactive": "load the user with JWTAuthentication().get_user(validated_token): it refuses "
-                "inactive users (catch AuthenticationFailed)",
+    "inactive users (catch AuthenticationFailed)",
 }
 
 
 async def check_jwt_auth(context: Context) -> None:
     context.load()  # import errors are reported here, with their line, not from daphne's log
-    env = {"WORKBOOK_EXERCISE_FILE": str(context.learner_file),
-           "WORKBOOK_EXERCISE_CONSUMER": context.entry_point}
-    with start_server("jwt", application="workbook.exercise_asgi:application", env=env,
-                      wait_for_handshake=False) as server:
+    env = {"WORKBOOK_EXERCISE_FILE": str(context.learner_file), "WORKBOOK_EXERCISE_CONSUMER": context.entry_point}
+    with start_server(
+        "jwt", application="workbook.exercise_asgi:application", env=env, wait_for_handshake=False
+    ) as server:
         step = "connecting with alice's access token"
         async with crashes_reported(server, context, step):
             alice = await _live_connect(server, context, "alice", step)
@@ -162,16 +164,26 @@ async def _expect_refused(server: Server, context: Context, kind: str, step: str
         code = None
     received = [detail for event, detail in client.transcript.events() if event == "received"]
     if any("Authenticated WebSocket connected" in frame for frame in received):
-        raise Unmet(step, f"a refusal with close code {close_words(UNAUTHENTICATED)}",
-                    "the greeting: your consumer let this token in as a signed-in user",
-                    TOKEN_ADVICE[kind])
+        raise Unmet(
+            step,
+            f"a refusal with close code {close_words(UNAUTHENTICATED)}",
+            "the greeting: your consumer let this token in as a signed-in user",
+            TOKEN_ADVICE[kind],
+        )
     if code is None:
-        raise Unmet(step, f"the socket to close with code {close_words(UNAUTHENTICATED)}",
-                    "the socket still open after 2 s",
-                    "after accept(), an anonymous user gets close(code=UNAUTHENTICATED)")
+        raise Unmet(
+            step,
+            f"the socket to close with code {close_words(UNAUTHENTICATED)}",
+            "the socket still open after 2 s",
+            "after accept(), an anonymous user gets close(code=UNAUTHENTICATED)",
+        )
     if code != UNAUTHENTICATED:
-        raise Unmet(step, f"close code {close_words(UNAUTHENTICATED)}", f"close code {close_words(code)}",
-                    "close with UNAUTHENTICATED from websocket_app.protocol")
+        raise Unmet(
+            step,
+            f"close code {close_words(UNAUTHENTICATED)}",
+            f"close code {close_words(code)}",
+            "close with UNAUTHENTICATED from websocket_app.protocol",
+        )
 
 
 @asynccontextmanager
@@ -190,9 +202,12 @@ async def crashes_reported(server: Server, context: Context, step: str, wait: fl
             await asyncio.sleep(0.05)
         if crashes:
             crash = crashes[-1]
-            raise LearnerCodeError(f"your code raised {crash.exception}{crash.where} while {step} "
-                                   f"(in daphne)", crash.lines(), repo_relative(server.log_path),
-                                   known_cause(crash.exception)) from None
+            raise LearnerCodeError(
+                f"your code raised {crash.exception}{crash.where} while {step} (in daphne)",
+                crash.lines(),
+                repo_relative(server.log_path),
+                known_cause(crash.exception),
+            ) from None
         raise
 
 
@@ -201,15 +216,23 @@ async def _live_connect(server: Server, context: Context, kind: str, step: str) 
         return await Client.connect(server, kind, token=context.tokens[kind])
     except HandshakeRefused as refused:
         if refused.status == 403:
-            raise Unmet(step, "the handshake to be accepted (refusals come after accept())",
-                        "HTTP 403 at the handshake",
-                        "a close() before accept() reaches a real client as HTTP 403 and its code is "
-                        "lost: accept() first, then close(code=UNAUTHENTICATED)") from None
-        raise Unmet(step, "the handshake to be accepted", f"HTTP {refused.status} at the handshake",
-                    "the server failed while connecting: read its log") from None
+            raise Unmet(
+                step,
+                "the handshake to be accepted (refusals come after accept())",
+                "HTTP 403 at the handshake",
+                "a close() before accept() reaches a real client as HTTP 403 and its code is "
+                "lost: accept() first, then close(code=UNAUTHENTICATED)",
+            ) from None
+        raise Unmet(
+            step,
+            "the handshake to be accepted",
+            f"HTTP {refused.status} at the handshake",
+            "the server failed while connecting: read its log",
+        ) from None
     except (OSError, TimeoutError, WebSocketException) as error:  # dropped, reset, not a handshake
-        raise Unmet(step, "the handshake to be accepted",
-                    f"the connection failed ({type(error).__name__}: {error})") from None
+        raise Unmet(
+            step, "the handshake to be accepted", f"the connection failed ({type(error).__name__}: {error})"
+        ) from None
 
 
 async def _live_expect(client: Client, expected: dict[str, Any], step: str) -> None:
@@ -224,7 +247,7 @@ async def _live_expect(client: Client, expected: dict[str, Any], step: str) -> N
 
 
 # --- rooms --------------------------------------------------------------------------------
-SEPARATE_ROOMS = "each room is its own group: join f\"chat_{room}\" with the room name from the URL"
+SEPARATE_ROOMS = 'each room is its own group: join f"chat_{room}" with the room name from the URL'
 
 
 async def check_rooms(context: Context) -> None:
@@ -234,52 +257,77 @@ async def check_rooms(context: Context) -> None:
     room, other_room = f"check-{uuid.uuid4().hex[:8]}", f"other-{uuid.uuid4().hex[:8]}"
     alice = context.socket(application, f"/ws/chat/{room}/{context.query('alice')}", "alice")
     await alice.connect(f"alice connecting to ws/chat/{room}/")
-    await alice.expect({"message": "👋 alice joined the chat"}, "alice joining",
-                       "the newcomer hears their own join notice too: broadcast it to the group")
+    await alice.expect(
+        {"message": "👋 alice joined the chat"},
+        "alice joining",
+        "the newcomer hears their own join notice too: broadcast it to the group",
+    )
     bob = context.socket(application, f"/ws/chat/{room}/{context.query('bob')}", "bob")
     await bob.connect(f"bob connecting to ws/chat/{room}/")
     await bob.expect({"message": "👋 bob joined the chat"}, "bob joining (bob's socket)")
-    await alice.expect({"message": "👋 bob joined the chat"}, "bob joining (alice's socket)",
-                       "tell everyone in the room: self.broadcast(...), not self.send(...)")
+    await alice.expect(
+        {"message": "👋 bob joined the chat"},
+        "bob joining (alice's socket)",
+        "tell everyone in the room: self.broadcast(...), not self.send(...)",
+    )
     carol = context.socket(application, f"/ws/chat/{other_room}/{context.query('carol')}", "carol")
     await carol.connect("carol connecting to another room")
     await carol.expect({"message": "👋 carol joined the chat"}, "carol joining another room")
     for name, socket in (("alice", alice), ("bob", bob)):
-        await socket.expect_nothing(f"carol joining another room ({name}'s socket)", "carol is elsewhere",
-                                    f"{name} heard carol join another room: {SEPARATE_ROOMS}")
+        await socket.expect_nothing(
+            f"carol joining another room ({name}'s socket)",
+            "carol is elsewhere",
+            f"{name} heard carol join another room: {SEPARATE_ROOMS}",
+        )
     await alice.send({"message": "hi"})
     step = 'alice sending {"message": "hi"}'
     try:
         await alice.expect({"message": "alice: hi"}, f"{step} (alice's own socket)")
     except Unmet as unmet:
         if unmet.got == "nothing within 2 s":
-            unmet = Unmet(unmet.step, unmet.expected, unmet.got,
-                          "everyone in the room gets the message, the sender too: broadcast it to the group")
+            unmet = Unmet(
+                unmet.step,
+                unmet.expected,
+                unmet.got,
+                "everyone in the room gets the message, the sender too: broadcast it to the group",
+            )
         raise unmet from None
     try:
         await bob.expect({"message": "alice: hi"}, f"{step} (bob's socket)")
     except Unmet as unmet:
         if unmet.got == "nothing within 2 s":
-            unmet = Unmet(unmet.step, unmet.expected, "nothing, while alice's own socket got it",
-                          "send to the room (group_send, e.g. self.broadcast), not to the sender "
-                          "(self.send)")
+            unmet = Unmet(
+                unmet.step,
+                unmet.expected,
+                "nothing, while alice's own socket got it",
+                "send to the room (group_send, e.g. self.broadcast), not to the sender (self.send)",
+            )
         raise unmet from None
-    await carol.expect_nothing(f"{step} in her room (carol's socket)", "carol is in another room",
-                               f"carol is in another room and heard it: {SEPARATE_ROOMS}")
+    await carol.expect_nothing(
+        f"{step} in her room (carol's socket)",
+        "carol is in another room",
+        f"carol is in another room and heard it: {SEPARATE_ROOMS}",
+    )
     await bob.disconnect("bob disconnecting")
     await alice.expect({"message": "bob left the chat"}, "bob leaving (alice's socket)")
     members = get_channel_layer().groups.get(f"chat_{room}", {})
     if len(members) != 1:
-        raise Unmet("bob leaving", "only alice's channel left in the group",
-                    f"{len(members)} channels: bob's socket would still get the room's messages",
-                    "call group_discard in disconnect()")
+        raise Unmet(
+            "bob leaving",
+            "only alice's channel left in the group",
+            f"{len(members)} channels: bob's socket would still get the room's messages",
+            "call group_discard in disconnect()",
+        )
     await alice.disconnect("alice disconnecting")
     await carol.disconnect("carol disconnecting")
     bad = context.socket(application, f"/ws/chat/bad.room/{context.query('alice')}")
     await bad.connect("connecting to ws/chat/bad.room/")
-    await bad.expect_error("connecting to the bad room name 'bad.room'", "bad_room",
-                           "check the name with ROOM_NAME_PATTERN before joining; refuse it with an "
-                           "error frame, then close(code=BAD_ROOM)")
+    await bad.expect_error(
+        "connecting to the bad room name 'bad.room'",
+        "bad_room",
+        "check the name with ROOM_NAME_PATTERN before joining; refuse it with an "
+        "error frame, then close(code=BAD_ROOM)",
+    )
     await bad.expect_close(BAD_ROOM, "refusing the bad room name")
 
 
@@ -309,25 +357,37 @@ async def check_jwt_middleware(context: Context) -> None:
 
     stack = context.load()
     application = checked_application(stack(URLRouter([re_path(r"^ws/probe/$", probe_consumer().as_asgi())])))
-    signed_in = [("with alice's token", context.query("alice"), "alice"),
-                 ("with bob's token among other parameters", f"?room=lobby&token={context.tokens['bob']}&x=1", "bob")]
-    cases = [(label, query, user, "the token may stand among other parameters: read it with parse_qs")
-             for label, query, user in signed_in]
-    cases += [(BAD_TOKENS[kind].removeprefix("connecting "), context.query(kind), "anonymous", TOKEN_ADVICE[kind])
-              for kind in BAD_TOKENS]
+    signed_in = [
+        ("with alice's token", context.query("alice"), "alice"),
+        ("with bob's token among other parameters", f"?room=lobby&token={context.tokens['bob']}&x=1", "bob"),
+    ]
+    cases = [
+        (label, query, user, "the token may stand among other parameters: read it with parse_qs")
+        for label, query, user in signed_in
+    ]
+    cases += [
+        (BAD_TOKENS[kind].removeprefix("connecting "), context.query(kind), "anonymous", TOKEN_ADVICE[kind])
+        for kind in BAD_TOKENS
+    ]
     for label, query, expected_user, advice in cases:
         socket = context.socket(application, f"/ws/probe/{query}")
         step = f"connecting {label}"
         await socket.connect(step)
         await socket.expect({"user": expected_user}, f"{step} (the probe reports scope['user'])", advice)
         if "user" in socket.communicator.scope:
-            raise Unmet(step, "the caller's scope left unchanged", "scope['user'] set on it",
-                        "pass on a copy: scope = dict(scope, user=...)")
+            raise Unmet(
+                step,
+                "the caller's scope left unchanged",
+                "scope['user'] set on it",
+                "pass on a copy: scope = dict(scope, user=...)",
+            )
         await socket.disconnect("disconnecting")
 
 
 # --- history ------------------------------------------------------------------------------
 HISTORY_LENGTH = 10  # as exercises/05_history/consumers.py ships it
+
+
 @sync_to_async
 def _saved_messages(room: str) -> list[str]:
     from websocket_app.models import ChatMessage
@@ -338,6 +398,7 @@ def _saved_messages(room: str) -> list[str]:
 @sync_to_async
 def _seed_message(room: str, username: str, text: str) -> None:
     from django.contrib.auth import get_user_model
+
     from websocket_app.models import ChatMessage
 
     ChatMessage.objects.create(room=room, user=get_user_model().objects.get(username=username), text=text)
@@ -357,8 +418,12 @@ async def check_history(context: Context) -> None:
     application = chat_application(consumer)
     history_length = getattr(inspect.getmodule(consumer), "HISTORY_LENGTH", None)
     if history_length != HISTORY_LENGTH:
-        raise Unmet("reading HISTORY_LENGTH", f"HISTORY_LENGTH = {HISTORY_LENGTH}, as the exercise gives it",
-                    f"{history_length!r}", "keep the constant as shipped")
+        raise Unmet(
+            "reading HISTORY_LENGTH",
+            f"HISTORY_LENGTH = {HISTORY_LENGTH}, as the exercise gives it",
+            f"{history_length!r}",
+            "keep the constant as shipped",
+        )
     room, seeded_room = f"history-{uuid.uuid4().hex[:8]}", f"seeded-{uuid.uuid4().hex[:8]}"
     try:
         alice = context.socket(application, f"/ws/chat/{room}/{context.query('alice')}", "alice")
@@ -370,23 +435,32 @@ async def check_history(context: Context) -> None:
             await alice.expect({"message": f"alice: {text}"}, f'alice sending {{"message": "{text}"}}')
         saved = await _saved_messages(room)
         if saved != [f"alice: {text}" for text in said]:
-            raise Unmet(f"alice sending {len(said)} messages", f"{len(said)} ChatMessage rows for the room",
-                        f"{len(saved)} rows", "save each message in receive()")
+            raise Unmet(
+                f"alice sending {len(said)} messages",
+                f"{len(said)} ChatMessage rows for the room",
+                f"{len(saved)} rows",
+                "save each message in receive()",
+            )
         bob = context.socket(application, f"/ws/chat/{room}/{context.query('bob')}", "bob")
         await bob.connect("bob joining the room")
         await _expect_history(bob, [f"alice: {text}" for text in said[-HISTORY_LENGTH:]], said)
         await bob.disconnect("bob disconnecting")
         members = get_channel_layer().groups.get(f"chat_{room}", {})
         if len(members) != 1:
-            raise Unmet("bob leaving", "only alice's channel left in the group",
-                        f"{len(members)} channels: bob would still be sent the room's messages",
-                        "leave the group in disconnect(): group_discard")
+            raise Unmet(
+                "bob leaving",
+                "only alice's channel left in the group",
+                f"{len(members)} channels: bob would still be sent the room's messages",
+                "leave the group in disconnect(): group_discard",
+            )
         await alice.disconnect("alice disconnecting")
         await _seed_message(seeded_room, "carol", "written straight into the database")
         carol = context.socket(application, f"/ws/chat/{seeded_room}/{context.query('carol')}", "carol")
         await carol.connect("carol joining a room whose only message is in the database")
-        await carol.expect({"message": "carol: written straight into the database"},
-                           "carol joining (history must come from the database, for this room only)")
+        await carol.expect(
+            {"message": "carol: written straight into the database"},
+            "carol joining (history must come from the database, for this room only)",
+        )
         await carol.disconnect("carol disconnecting")
     finally:
         await _forget_rooms(room, seeded_room)

@@ -1,4 +1,5 @@
 """Importing a learner's file and routing its consumer, for the checker and for daphne."""
+
 import importlib.util
 import itertools
 import sys
@@ -62,8 +63,10 @@ def _problem_with(message: dict[str, Any], accepted: bool) -> str | None:
     if kind == "websocket.send":
         text, data = message.get("text"), message.get("bytes")
         if text is not None and not isinstance(text, str):
-            return (f"send(text_data=...) got a {type(text).__name__}, not a str: "
-                    f"text frames carry text, so send json.dumps(...) of it")
+            return (
+                f"send(text_data=...) got a {type(text).__name__}, not a str: "
+                f"text frames carry text, so send json.dumps(...) of it"
+            )
         if data is not None and not isinstance(data, (bytes, bytearray)):
             return f"send(bytes_data=...) got a {type(data).__name__}, not bytes"
         if not accepted:
@@ -71,8 +74,10 @@ def _problem_with(message: dict[str, Any], accepted: bool) -> str | None:
     if kind == "websocket.close":
         code = message.get("code")
         if code is not None and (type(code) is not int or not (code == 1000 or 3000 <= code <= 4999)):
-            return (f"close(code={code!r}): daphne can only send close code 1000 or 3000-4999 "
-                    f"(the others are reserved for the protocol itself)")
+            return (
+                f"close(code={code!r}): daphne can only send close code 1000 or 3000-4999 "
+                f"(the others are reserved for the protocol itself)"
+            )
     return None
 
 

@@ -3,16 +3,17 @@
 One ``Outcome`` type prints itself in a terminal (``str``), renders itself in a
 notebook (``_repr_html_``) and travels between processes as JSON.
 """
+
 import html
 import json
-from pathlib import Path
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from pathlib import Path
 
 from .tracebacks import learner_traceback
 
 
-class Status(str, Enum):
+class Status(str, Enum):  # noqa: UP042 — str(Status.X) is relied on as in 3.11, not StrEnum's
     """The kinds of outcome. A ``str`` enum: ``Status.PASSED == "passed"`` and JSON stays plain."""
 
     PASSED = "passed"
@@ -29,8 +30,7 @@ class Status(str, Enum):
 
     @property
     def colour(self) -> str:
-        return {"passed": "#1a7f37", "failed": "#cf222e", "not attempted": "#6e7781",
-                "error": "#9a6700"}[self.value]
+        return {"passed": "#1a7f37", "failed": "#cf222e", "not attempted": "#6e7781", "error": "#9a6700"}[self.value]
 
 
 PASSED, FAILED, NOT_ATTEMPTED, ERROR = Status.PASSED, Status.FAILED, Status.NOT_ATTEMPTED, Status.ERROR
@@ -68,9 +68,11 @@ class Outcome:
 
     def _repr_html_(self) -> str:
         colour = self.status.colour
-        parts = [f"<div style='border-left:6px solid {colour};padding:4px 10px'>",
-                 f"<b style='color:{colour}'>{self.status.symbol} {html.escape(self.exercise_id)}: "
-                 f"{self.status.value.upper()}</b><br>{html.escape(self.summary)}"]
+        parts = [
+            f"<div style='border-left:6px solid {colour};padding:4px 10px'>",
+            f"<b style='color:{colour}'>{self.status.symbol} {html.escape(self.exercise_id)}: "
+            f"{self.status.value.upper()}</b><br>{html.escape(self.summary)}",
+        ]
         if self.details:
             parts.append("<pre style='margin:4px 0'>" + html.escape("\n".join(self.details)) + "</pre>")
         if self.log:
@@ -106,9 +108,9 @@ class Unmet(Exception):
 #: Exceptions learners meet often, and what usually fixes them (by the exception's class name).
 KNOWN_CAUSES = {
     "SynchronousOnlyOperation": "the ORM is synchronous: call it from a function decorated with "
-                                "@database_sync_to_async",
+    "@database_sync_to_async",
     "JSONDecodeError": "text that is not JSON makes json.loads raise ValueError: catch it and answer "
-                       "with an error frame",
+    "with an error frame",
     "KeyError": "a key that may be missing: read it with .get() and handle None",
     "AttributeError": "check what the object really is: None, a dict, or a token instead of a user?",
 }
@@ -140,8 +142,11 @@ class LearnerCodeError(Exception):
             message = error.msg  # str() would repeat the file and line
         if isinstance(error, KeyError) and error.args:
             message = repr(error.args[0])
-        return cls(f"your code raised {type(error).__name__}: {message}{where}"
-                   + (f" while {doing}" if doing else ""), frames, advice=known_cause(type(error).__name__))
+        return cls(
+            f"your code raised {type(error).__name__}: {message}{where}" + (f" while {doing}" if doing else ""),
+            frames,
+            advice=known_cause(type(error).__name__),
+        )
 
 
 def describe(frame: object) -> str:

@@ -5,6 +5,7 @@
 sets ``WORKBOOK_TEST_VARIANTS`` and every test then runs once per variant: the real
 consumer (``correct``) and each broken one from ``buggy_consumers``.
 """
+
 import io
 import os
 from collections.abc import Iterator

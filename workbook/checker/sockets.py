@@ -1,5 +1,6 @@
 """A test socket for the checker: every step says what it was doing, so a failure reads
 "after sending {...}: expected {...}, got {...}" instead of a traceback."""
+
 import asyncio
 import json
 from pathlib import Path
@@ -12,8 +13,13 @@ from .outcome import LearnerCodeError, Unmet, describe
 
 REPLY_SECONDS = 2.0
 ORIGIN_HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
-STANDARD_CLOSE_CODES = {1000: "normal", 1001: "going away", 1005: "no code given",
-                        1006: "connection lost, no close frame", 1011: "an internal server error"}
+STANDARD_CLOSE_CODES = {
+    1000: "normal",
+    1001: "going away",
+    1005: "no code given",
+    1006: "connection lost, no close frame",
+    1011: "an internal server error",
+}
 
 
 def close_words(code: int | None) -> str:
@@ -42,8 +48,7 @@ class CheckedSocket:
         communicator = self.communicator
         if communicator.output_queue.empty() and not communicator.future.done():
             getter = asyncio.create_task(communicator.output_queue.get())
-            await asyncio.wait({getter, communicator.future}, timeout=timeout,
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({getter, communicator.future}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             if getter.done():
                 return getter.result()
             getter.cancel()
@@ -70,16 +75,25 @@ class CheckedSocket:
         except Exception as error:
             raise LearnerCodeError.from_exception(error, self.learner_file, step) from error
         if not accepted:
-            raise Unmet(step, "the socket to be accepted", f"a refusal (close code {close_words(code)})",
-                        "accept() first; to refuse someone, accept() then close(code=...)")
+            raise Unmet(
+                step,
+                "the socket to be accepted",
+                f"a refusal (close code {close_words(code)})",
+                "accept() first; to refuse someone, accept() then close(code=...)",
+            )
 
     async def receive(self, step: str, expected: str, silence_advice: str = "") -> Any:
         """The next frame, decoded from JSON. ``expected`` is only for the failure message."""
         output = await self._next_output(step)
         if output is None:
-            raise Unmet(step, expected, "nothing within 2 s",
-                        silence_advice or "every frame needs exactly one answer: does this branch "
-                                          "send one? (code that waits forever looks the same)")
+            raise Unmet(
+                step,
+                expected,
+                "nothing within 2 s",
+                silence_advice
+                or "every frame needs exactly one answer: does this branch "
+                "send one? (code that waits forever looks the same)",
+            )
         if output["type"] == "websocket.close":
             raise Unmet(step, expected, self._closed(output))
         text = output.get("text")
@@ -88,8 +102,7 @@ class CheckedSocket:
         try:
             frame = json.loads(text)
         except ValueError:
-            raise Unmet(step, expected, f"text that is not JSON: {text[:80]!r}",
-                        "send json.dumps(...)") from None
+            raise Unmet(step, expected, f"text that is not JSON: {text[:80]!r}", "send json.dumps(...)") from None
         self.last_frame_step = step
         return frame
 
@@ -113,11 +126,15 @@ class CheckedSocket:
         if output is None:
             return
         if output["type"] == "websocket.close":
-            raise Unmet(step, "the socket to stay open",
-                        f"the socket closed with {close_words(output.get('code'))} right after that answer",
-                        "send the error frame and keep the connection: do not close()")
-        raise Unmet(step, "one frame only", f"a second frame {describe(output.get('text'))}",
-                    "answer each frame exactly once")
+            raise Unmet(
+                step,
+                "the socket to stay open",
+                f"the socket closed with {close_words(output.get('code'))} right after that answer",
+                "send the error frame and keep the connection: do not close()",
+            )
+        raise Unmet(
+            step, "one frame only", f"a second frame {describe(output.get('text'))}", "answer each frame exactly once"
+        )
 
     async def expect_close(self, code: int, step: str) -> None:
         wanted = f"the socket to close with {close_words(code)}"
@@ -127,8 +144,12 @@ class CheckedSocket:
         if output["type"] != "websocket.close":
             raise Unmet(step, wanted, f"the frame {output.get('text', output.get('bytes'))!r}")
         if output.get("code") != code:
-            raise Unmet(step, wanted, f"close code {close_words(output.get('code'))}",
-                        "use the constant from websocket_app.protocol")
+            raise Unmet(
+                step,
+                wanted,
+                f"close code {close_words(output.get('code'))}",
+                "use the constant from websocket_app.protocol",
+            )
 
     async def expect_nothing(self, step: str, why: str, advice: str = "") -> None:
         output = await self._next_output(step, timeout=0.3)

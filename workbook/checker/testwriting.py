@@ -5,6 +5,7 @@ broken one of ``buggy_consumers``: all must pass on the first, and each broken
 one must make at least one test fail. A test that asserts nothing catches no bug;
 a test that always fails fails on the correct consumer: neither passes.
 """
+
 import os
 import re
 import subprocess
@@ -39,43 +40,81 @@ def check_tests(exercise: Exercise, learner_file: Path) -> Outcome:
     try:
         results, collection_error = _run_pytest(exercise.id, learner_file, ["correct"] + [b[0] for b in bugs])
     except subprocess.TimeoutExpired:
-        return Outcome(exercise.id, ERROR, f"your tests did not finish in {PYTEST_SECONDS} s",
-                       "give every receive a timeout, e.g. receive_json_from(timeout=1)")
+        return Outcome(
+            exercise.id,
+            ERROR,
+            f"your tests did not finish in {PYTEST_SECONDS} s",
+            "give every receive a timeout, e.g. receive_json_from(timeout=1)",
+        )
     if collection_error:
-        return Outcome(exercise.id, ERROR, f"pytest could not load {learner_file.name}: {collection_error[0]}",
-                       f"fix the error in {learner_path}", details=collection_error[1:])
+        return Outcome(
+            exercise.id,
+            ERROR,
+            f"pytest could not load {learner_file.name}: {collection_error[0]}",
+            f"fix the error in {learner_path}",
+            details=collection_error[1:],
+        )
     if not results:
-        return Outcome(exercise.id, FAILED, f"{learner_file.name} has no tests",
-                       f"write async functions named test_... in {learner_path}; stuck? {hint}")
+        return Outcome(
+            exercise.id,
+            FAILED,
+            f"{learner_file.name} has no tests",
+            f"write async functions named test_... in {learner_path}; stuck? {hint}",
+        )
     for test, by_variant in results.items():
         failure = by_variant.get("correct")
         if failure:
             status, words = _describe_failure(failure)
-            return Outcome(exercise.id, status, f"your test {test} fails on the correct consumer: {words}",
-                           "a test must pass when the consumer is right: fix the test, not the consumer; "
-                           f"stuck? {hint}")
-    missed = [(name, what) for name, _, what in bugs
-              if not any(by_variant.get(name) for by_variant in results.values())]
+            return Outcome(
+                exercise.id,
+                status,
+                f"your test {test} fails on the correct consumer: {words}",
+                f"a test must pass when the consumer is right: fix the test, not the consumer; stuck? {hint}",
+            )
+    missed = [
+        (name, what) for name, _, what in bugs if not any(by_variant.get(name) for by_variant in results.values())
+    ]
     if missed:
         first = missed[0][1]
         more = "".join(f"; nor when it {what}" for _, what in missed[1:])
-        return Outcome(exercise.id, FAILED,
-                       f"your tests pass on the correct consumer but none of them fails when the consumer "
-                       f"{first}{more}", f"add a test that this bug breaks; stuck? {hint}")
-    return Outcome(exercise.id, PASSED, f"your {len(results)} tests pass on the correct consumer and catch "
-                   f"all {len(bugs)} broken ones")
+        return Outcome(
+            exercise.id,
+            FAILED,
+            f"your tests pass on the correct consumer but none of them fails when the consumer {first}{more}",
+            f"add a test that this bug breaks; stuck? {hint}",
+        )
+    return Outcome(
+        exercise.id,
+        PASSED,
+        f"your {len(results)} tests pass on the correct consumer and catch all {len(bugs)} broken ones",
+    )
 
 
 def _run_pytest(exercise_id: str, learner_file: Path, variants: list[str]) -> tuple[Results, list[str] | None]:
     """{test name: {variant: failure text, or "" when it passed}}, and a collection error if any."""
     with tempfile.TemporaryDirectory(prefix="workbook-tests-check-") as folder:
         report = Path(folder) / "report.xml"
-        command = [sys.executable, "-m", "pytest", str(learner_file), "-q", "-p", "no:cacheprovider",
-                   "-p", "workbook.checker.pytest_fixtures", "--noconftest", "-c", str(REPO_DIR / "pyproject.toml"),
-                   "--rootdir", str(REPO_DIR), f"--junitxml={report}", "-o", f"timeout={TEST_SECONDS}"]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(learner_file),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "workbook.checker.pytest_fixtures",
+            "--noconftest",
+            "-c",
+            str(REPO_DIR / "pyproject.toml"),
+            "--rootdir",
+            str(REPO_DIR),
+            f"--junitxml={report}",
+            "-o",
+            f"timeout={TEST_SECONDS}",
+        ]
         env = {**os.environ, "WORKBOOK_TEST_VARIANTS": f"{exercise_id}={','.join(variants)}"}
-        run = subprocess.run(command, cwd=REPO_DIR, env=env, capture_output=True, text=True,
-                             timeout=PYTEST_SECONDS)
+        run = subprocess.run(command, cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=PYTEST_SECONDS)
         if not report.exists():
             lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
             return {}, lines[-1:] or ["pytest did not run"]
@@ -93,7 +132,7 @@ def _read_report(report: Path, learner_file: Path) -> tuple[Results, list[str] |
         match = _VARIANT.match(name)
         test, variant = (match["test"], match["variant"]) if match else (name, None)
         failure = "" if problem is None else f"{problem.get('message') or ''}\n{problem.text or ''}"
-        for each in ([variant] if variant else ["correct"] + [name for name, *_ in _all_bugs()]):
+        for each in [variant] if variant else ["correct"] + [name for name, *_ in _all_bugs()]:
             results[test][each] = failure
     return dict(results), None
 

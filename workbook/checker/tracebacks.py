@@ -3,6 +3,7 @@
 A learner needs the lines of *their* file that ran, not the frames of Channels,
 asgiref or the checker around them.
 """
+
 import os
 import re
 import traceback
@@ -85,8 +86,11 @@ def crashes_in_log(log: str, learner_file: Path) -> list[LoggedCrash]:
             while index < len(lines) and lines[index].startswith(" "):
                 match = _FRAME.match(lines[index])
                 if match and _same_file(match["file"], learner_file):
-                    source = lines[index + 1].strip() if index + 1 < len(lines) and \
-                        lines[index + 1].startswith("    ") else ""
+                    source = (
+                        lines[index + 1].strip()
+                        if index + 1 < len(lines) and lines[index + 1].startswith("    ")
+                        else ""
+                    )
                     frames.append((match["file"], int(match["line"]), match["name"], source))
                 index += 1
             exception = lines[index].strip() if index < len(lines) else "an exception"

@@ -7,6 +7,7 @@
 The later chapters' features are separate mixins (``layer_loss.py`` for 04,
 ``hardening.py`` for 05); ``served.py`` combines them into what the servers run.
 """
+
 from .authenticated import AuthenticatedEchoConsumer
 from .chat import ChatConsumer
 from .echo import EchoConsumer

@@ -1,4 +1,5 @@
 """Setup 2: the echo consumer behind a JWT (``ws/chat/?token=<access token>``)."""
+
 import logging
 
 from ..protocol import UNAUTHENTICATED, BadFrame, checked_text, looks_like_json

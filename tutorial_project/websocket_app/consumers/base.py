@@ -1,5 +1,6 @@
 """What the stages' consumers share: reading ``{"message": ...}`` frames safely,
 refusing a socket so the client learns why, and (stages 2 and 3) who is connecting."""
+
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth.models import AnonymousUser
 

@@ -1,4 +1,5 @@
 """Setup 3: group chat. Every socket in a room is a member of one channel layer group."""
+
 from ..protocol import BAD_ROOM, DEFAULT_ROOM, ROOM_NAME_RULE, UNAUTHENTICATED, is_valid_room_name
 from .base import TokenAuthConsumer
 
@@ -27,9 +28,7 @@ class ChatConsumer(TokenAuthConsumer):
 
     async def broadcast(self, text: str):
         """Send ``text`` to every socket in the room, through the channel layer."""
-        await self.channel_layer.group_send(
-            self.room_group_name, {"type": "chat.message", "message": text}
-        )
+        await self.channel_layer.group_send(self.room_group_name, {"type": "chat.message", "message": text})
 
     async def chat_message(self, event):
         # The layer calls this for every "chat.message" event sent to the group

@@ -1,4 +1,5 @@
 """Setup 1: the echo consumer."""
+
 import logging
 
 from .base import MessageConsumer

@@ -3,6 +3,7 @@
 The stage consumers (echo.py, authenticated.py, chat.py) stay as short as the Channels
 tutorial's; ``served.py`` puts these in front of them for the servers the workbook runs.
 """
+
 import asyncio
 import time
 
@@ -11,8 +12,13 @@ from django.conf import settings
 from ..auth import AuthResult, authenticate_ticket, authenticate_token, query_parameter
 from ..limits import TokenBucket
 from ..protocol import (
-    FLOOD_CLOSE_AFTER, RATE_LIMIT_BURST, RATE_LIMIT_PER_SECOND, RATE_LIMITED, TOKEN_EXPIRED,
-    error_frame, event_frame,
+    FLOOD_CLOSE_AFTER,
+    RATE_LIMIT_BURST,
+    RATE_LIMIT_PER_SECOND,
+    RATE_LIMITED,
+    TOKEN_EXPIRED,
+    error_frame,
+    event_frame,
 )
 
 
@@ -39,9 +45,12 @@ class RateLimitMixin:
         if self.dropped_in_a_row > FLOOD_CLOSE_AFTER:
             await self.refuse(RATE_LIMITED, "too many messages: the connection is closed")
         else:
-            await self.send(text_data=error_frame(
-                "rate_limited", f"slow down: at most {self.limiter.per_second:g} messages per second; "
-                                "this one was dropped"))
+            await self.send(
+                text_data=error_frame(
+                    "rate_limited",
+                    f"slow down: at most {self.limiter.per_second:g} messages per second; this one was dropped",
+                )
+            )
         return False
 
 
@@ -92,8 +101,9 @@ class TokenExpiryMixin:
         """A fresh access token of the same user moves the socket's expiry; nothing else does."""
         result = await authenticate_token(token if isinstance(token, str) else None)
         if result.problem or result.user.pk != self.user.pk:
-            await self.send(text_data=error_frame(
-                "reauthentication_failed", "send a valid access token of the same user"))
+            await self.send(
+                text_data=error_frame("reauthentication_failed", "send a valid access token of the same user")
+            )
             return
         self.close_at(result.expires_at)
         await self.send(text_data=event_frame("reauthenticated", expires_at=result.expires_at))

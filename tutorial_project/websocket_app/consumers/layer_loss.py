@@ -1,11 +1,12 @@
 """Notebook 04: what the chat consumer does when its channel layer (Redis) goes away."""
+
+import contextlib
+
+from redis.exceptions import RedisError
+
 from ..protocol import LAYER_UNAVAILABLE, error_frame
 
-try:  # with the Redis layers, a lost Redis raises redis-py's errors
-    from redis.exceptions import RedisError
-except ImportError:  # pragma: no cover - channels_redis not installed
-    RedisError = OSError
-LAYER_ERRORS = (OSError, RedisError)
+LAYER_ERRORS = (OSError, RedisError)  # with the Redis layers, a lost Redis raises redis-py's errors
 
 
 class LayerLossMixin:
@@ -23,14 +24,13 @@ class LayerLossMixin:
         try:
             await super().receive_message(message)
         except LAYER_ERRORS:  # the message is lost: say so, and keep the socket
-            await self.send(text_data=error_frame(
-                "layer_unavailable", "the chat backend is down; your message was not delivered"))
+            await self.send(
+                text_data=error_frame("layer_unavailable", "the chat backend is down; your message was not delivered")
+            )
 
     async def disconnect(self, close_code):
-        try:
+        with contextlib.suppress(*LAYER_ERRORS):  # Redis is gone; its group memberships expire on their own
             await super().disconnect(close_code)
-        except LAYER_ERRORS:
-            pass  # Redis is gone; its group memberships expire on their own
 
     async def __call__(self, scope, receive, send):
         # Channels waits for layer messages alongside websocket frames; when Redis goes

@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = []
@@ -27,7 +26,12 @@ class Migration(migrations.Migration):
                 ("name_key", models.CharField(max_length=160)),
                 ("token_hash", models.CharField(max_length=64, unique=True)),
                 ("joined", models.DateTimeField(auto_now_add=True)),
-                ("workshop", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="attendees", to="workshop.workshop")),
+                (
+                    "workshop",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attendees", to="workshop.workshop"
+                    ),
+                ),
             ],
             options={
                 "constraints": [models.UniqueConstraint(fields=("workshop", "name_key"), name="one_name_per_workshop")],
@@ -44,7 +48,12 @@ class Migration(migrations.Migration):
                 ("message", models.CharField(max_length=200)),
                 ("at", models.DateTimeField()),
                 ("received", models.DateTimeField(auto_now_add=True)),
-                ("attendee", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="outcomes", to="workshop.attendee")),
+                (
+                    "attendee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="outcomes", to="workshop.attendee"
+                    ),
+                ),
             ],
             options={
                 "indexes": [models.Index(fields=["attendee", "exercise", "at"], name="workshop_ou_attende_9dcbe9_idx")],

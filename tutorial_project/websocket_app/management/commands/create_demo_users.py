@@ -1,4 +1,5 @@
 """``manage.py create_demo_users``: the workbook's demo accounts (safe to run twice)."""
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
@@ -11,7 +12,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--reset-passwords", action="store_true",
+            "--reset-passwords",
+            action="store_true",
             help="also set existing demo users' passwords back to the documented ones",
         )
 
