@@ -265,8 +265,10 @@ def command_bench(args) -> int:
     if args.update_readme:
         report.update_readme(results)
         print("Updated the table in README.md")
-    if args.soak:  # loss above the sustainable rate is expected; loss nobody was told of is not
-        return 1 if any(row["silent_loss"] for row in results["soak"]["layouts"]) else 0
+    if args.soak:  # loss above the sustainable rate is expected; on Redis, loss nobody was told of is not
+        # (the in-memory layer swallows ChannelFull in group_send: its loss is shown, not reported)
+        return 1 if any(row["silent_loss"] for row in results["soak"]["layouts"]
+                        if not row["layout"].startswith("memory")) else 0
     lost = sum(row["lost"] for row in results["fanout"])
     return 0 if lost == 0 else 1
 

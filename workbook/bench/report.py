@@ -26,9 +26,15 @@ def machine() -> dict:
 def notebook_seconds() -> dict:
     from ..notebook_runner import error_cells, run_notebook
 
+    from nbclient.exceptions import CellExecutionError
+
     timings = {}
     for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
-        notebook, seconds, _ = run_notebook(path)
+        try:  # a notebook that fails is reported as such; the other figures are kept
+            notebook, seconds, _ = run_notebook(path)
+        except CellExecutionError:
+            timings[path.name] = "failed"
+            continue
         timings[path.name] = round(seconds, 1) if not error_cells(notebook) else "failed"
     return timings
 
