@@ -30,15 +30,28 @@ import tarfile
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from .paths import EXERCISES_DIR, NOTEBOOKS_DIR, PROJECT_DIR, REPO_DIR, SOLUTIONS_DIR
+
+fcntl: ModuleType | None  # None where there is no fcntl (Windows)
 try:
     import fcntl
 except ImportError:  # Windows: no lock, one build at a time is then up to you
     fcntl = None
 
-from .paths import EXERCISES_DIR, NOTEBOOKS_DIR, PROJECT_DIR, REPO_DIR, SOLUTIONS_DIR
+if TYPE_CHECKING:  # imported for real inside the functions: `workbook` starts fast without them
+    from jupyter_cache.base import CacheBundleIn, JupyterCacheAbc
+    from nbformat import NotebookNode
+
+    from .exercises import Exercise
+
+T = TypeVar("T")
+Log = Callable[..., None]  # print, or anything called like it (with flush=True)
 
 CONFIG_DIR = REPO_DIR / "book"
 DEFAULT_OUTPUT = REPO_DIR / "artifacts" / "book"
@@ -85,7 +98,7 @@ def project_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def execution_cache(code_hash: str):
+def execution_cache(code_hash: str) -> "JupyterCacheAbc":
     """The jupyter-cache for this version of the project's code (older ones are removed)."""
     from jupyter_cache import get_cache
 
@@ -96,7 +109,7 @@ def execution_cache(code_hash: str):
     return get_cache(CACHE_DIR / f"executed-{code_hash}")
 
 
-def cached_outputs(cache, notebook):
+def cached_outputs(cache: "JupyterCacheAbc", notebook: "NotebookNode") -> "NotebookNode | None":
     """``notebook`` with its outputs from the cache, or None when it was never executed so."""
     try:
         return cache.merge_match_into_notebook(notebook)[1]
@@ -110,7 +123,7 @@ class Failure:
     message: str
 
 
-def describe_failure(chapter: str, notebook, error: Exception) -> str:
+def describe_failure(chapter: str, notebook: "NotebookNode", error: Exception) -> str:
     """Which cell failed, its first lines, and the error: what a reader of the build log needs."""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -151,7 +164,7 @@ def strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
-def execute_chapter(path: Path, data_dir: Path):
+def execute_chapter(path: Path, data_dir: Path) -> "tuple[NotebookNode, str | None]":
     """Run one chapter in a fresh kernel; return ``(notebook, failure)``.
 
     ``failure`` is None, or a report naming the cell that failed; the notebook then holds the
@@ -220,7 +233,7 @@ def prepared_data_dir(parent: Path) -> Path:
     return data_dir
 
 
-def executed_chapters(paths: list[Path], log=print):
+def executed_chapters(paths: list[Path], log: Log = print) -> "tuple[dict[Path, NotebookNode], list[Failure]]":
     """``({path: executed notebook}, [Failure])``: from the cache where possible, else run."""
     import nbformat
 
@@ -279,13 +292,14 @@ def save_timings(timings: dict) -> None:
     (CACHE_DIR / "timings.json").write_text(json.dumps(timings, indent=1, sort_keys=True))
 
 
-def cache_bundle(notebook, path: Path):
+def cache_bundle(notebook: "NotebookNode", path: Path) -> "CacheBundleIn":
     from jupyter_cache.base import CacheBundleIn
 
     return CacheBundleIn(notebook, path.resolve().as_posix())
 
 
-def timed(function, *args):
+def timed(function: Callable[..., T], *args: Any) -> tuple[T, float]:
+    """``function(*args)`` and the seconds it took."""
     started = time.monotonic()
     result = function(*args)
     return result, time.monotonic() - started
@@ -296,7 +310,7 @@ def timed(function, *args):
 LIVE_PAGE_NOTE = "*A live page from the notebook's server was embedded here; run the notebook to use it.*"
 
 
-def book_notebook(notebook):
+def book_notebook(notebook: "NotebookNode") -> "NotebookNode":
     """The executed notebook as the book shows it: links fixed, live iframes replaced by a note."""
     import nbformat
 
@@ -368,7 +382,7 @@ def exercise_task(source: str) -> str:
     return ast.get_docstring(ast.parse(source)) or ""
 
 
-def exercise_page(exercise) -> str:
+def exercise_page(exercise: "Exercise") -> str:
     parts = [
         f"# {exercise.number}. {exercise.title}\n",
         f"Exercise `{exercise.id}`, on the **{exercise.stage}** stage. Documentation: <{exercise.docs}>\n",
@@ -389,7 +403,7 @@ def exercise_page(exercise) -> str:
     return "\n".join(parts)
 
 
-def exercises_index(exercises) -> str:
+def exercises_index(exercises: "list[Exercise]") -> str:
     rows = "\n".join(f"| {e.number} | [{e.title}]({e.id}.md) | `{e.id}` | {e.stage} |" for e in exercises)
     readme = (EXERCISES_DIR / "README.md").read_text()
     intro = re.split(r"^\| # ", readme, maxsplit=1, flags=re.M)[0].split("\n", 1)[1].strip()
@@ -403,7 +417,7 @@ def exercises_index(exercises) -> str:
     )
 
 
-def write_if_changed(path: Path, content) -> None:
+def write_if_changed(path: Path, content: str | bytes) -> None:
     """Sphinx redoes a page whose file is newer: leave an unchanged page untouched."""
     data = content.encode() if isinstance(content, str) else content
     if path.exists() and path.read_bytes() == data:
@@ -474,7 +488,10 @@ def mermaid_dir() -> Path:
                 ("package/dist/mermaid.min.js", "mermaid.min.js"),
                 ("package/LICENSE", "mermaid-LICENSE.txt"),
             ):
-                (staging / target).write_bytes(archive.extractfile(member).read())
+                extracted = archive.extractfile(member)
+                if extracted is None:  # a directory or a link where the file should be
+                    raise BookError(f"mermaid@{MERMAID_VERSION} from npm has no file {member}")
+                (staging / target).write_bytes(extracted.read())
         folder.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
         shutil.move(str(staging), folder)
@@ -484,7 +501,7 @@ def mermaid_dir() -> Path:
 # --- the build ------------------------------------------------------------------------------
 
 
-def run_sphinx(source_dir: Path, output: Path, doctrees: Path, static: list[Path], log=print):
+def run_sphinx(source_dir: Path, output: Path, doctrees: Path, static: list[Path], log: Log = print) -> list[str]:
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
 
@@ -513,7 +530,7 @@ def run_sphinx(source_dir: Path, output: Path, doctrees: Path, static: list[Path
     return reported
 
 
-def build(output: Path = DEFAULT_OUTPUT, log=print) -> Path:
+def build(output: Path = DEFAULT_OUTPUT, log: Log = print) -> Path:
     """Build the book into ``output``; return the path of its ``index.html``."""
     output = Path(output).resolve()
     paths = chapters()
@@ -537,7 +554,7 @@ def build(output: Path = DEFAULT_OUTPUT, log=print) -> Path:
 
 
 @contextlib.contextmanager
-def build_lock():
+def build_lock() -> Iterator[None]:
     """One build at a time per checkout: two would write the same pages and cache."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     if fcntl is None:

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -109,7 +110,7 @@ def load_credentials(directory: Path | None = None) -> dict | None:
 
 
 # --- Reporting ---------------------------------------------------------------------
-def report_outcome(outcome, directory: Path | None = None, background: bool = True) -> None:
+def report_outcome(outcome: object, directory: Path | None = None, background: bool = True) -> None:
     """Queue one check's outcome for the board and deliver it in the background.
 
     Never raises and never waits for the board: when nobody joined a board it
@@ -164,7 +165,7 @@ def write_status(directory: Path, result: dict) -> None:
     (directory / STATUS).write_text(json.dumps(result))
 
 
-def report_of(outcome) -> dict:
+def report_of(outcome: object) -> dict:
     """What the board is told about a check: no code, no file contents, no paths."""
     get = outcome.get if isinstance(outcome, dict) else lambda name, default=None: getattr(outcome, name, default)
     status = get("status")
@@ -213,7 +214,7 @@ def _last_problem(directory: Path) -> str:
 
 # --- The queue on disk -------------------------------------------------------------
 @contextmanager
-def queue_lock(directory: Path):
+def queue_lock(directory: Path) -> Iterator[None]:
     with open(directory / (QUEUE + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # held for a file read or write only: microseconds
         yield

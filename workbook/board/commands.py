@@ -1,12 +1,14 @@
 """``python -m workbook board | join | leave`` (stable names and options: a contract)."""
 
+import argparse
 import signal
 import socket
 import sys
 import time
+from types import FrameType
 
 
-def add_board_commands(commands) -> None:
+def add_board_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     board = commands.add_parser("board", help="run the live workshop board (instructor) until Ctrl-C")
     board.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to let attendees on other machines in")
     board.add_argument("--port", type=int, default=8765, help="0 picks a free port")
@@ -36,7 +38,7 @@ def _lan_address() -> str:
             return "127.0.0.1"
 
 
-def command_board(args) -> int:
+def command_board(args: argparse.Namespace) -> int:
     from ..cli import one_line
     from ..redis_server import RedisUnavailable
     from ..server import ServerStartError
@@ -49,7 +51,7 @@ def command_board(args) -> int:
     public_host = _lan_address() if everywhere else args.host
     stop_requested = False
 
-    def request_stop(signum, frame):
+    def request_stop(signum: int, frame: FrameType | None) -> None:
         nonlocal stop_requested
         stop_requested = True
 
@@ -87,7 +89,7 @@ def command_board(args) -> int:
     return 0
 
 
-def command_join(args) -> int:
+def command_join(args: argparse.Namespace) -> int:
     from .client import JoinError, join
 
     try:
@@ -98,7 +100,7 @@ def command_join(args) -> int:
     return 0
 
 
-def command_leave(args) -> int:
+def command_leave(args: argparse.Namespace) -> int:
     from .client import leave
 
     leave()

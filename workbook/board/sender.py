@@ -12,10 +12,14 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..paths import PROJECT_DIR
 from .client import load_credentials, read_queue, remove_from_queue, write_status
+
+if TYPE_CHECKING:  # imported for real only when the board answers: see send_queued
+    from websockets.sync.client import ClientConnection
 
 sys.path.append(str(PROJECT_DIR))  # the board's limits are the chat's, defined once
 from websocket_app.protocol import RATE_LIMIT_BURST, RATE_LIMIT_PER_SECOND  # noqa: E402
@@ -79,7 +83,7 @@ def _answers(url: str) -> bool:
     return True
 
 
-def _send_batch(ws, batch: list) -> tuple[set, str | None]:
+def _send_batch(ws: "ClientConnection", batch: list) -> tuple[set, str | None]:
     """Send reports one by one, each answered in order. Returns the ids to drop from the
     queue (acknowledged, or refused for good: no retry would fix them) and a problem."""
     done = set()

@@ -47,7 +47,7 @@ class Board(GuardedProcess):
     def join_command(self) -> str:
         return f'python -m workbook join {self.http_url} --code {self.code} --name "YOUR NAME"'
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"workshop board {self.code} on {self.http_url} ({'running' if self.running else 'stopped'})"
 
 
