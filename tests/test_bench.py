@@ -1,4 +1,5 @@
 """The benchmark script runs end to end (a smoke run with tiny sizes: figures, not timing tests)."""
+
 import json
 import subprocess
 import sys
@@ -19,8 +20,12 @@ def test_percentile_is_nearest_rank():
 @pytest.mark.timeout(240)
 def test_quick_bench_writes_results_and_plot(tmp_path):
     output = tmp_path / "results.json"
-    result = subprocess.run([sys.executable, "-m", "workbook", "bench", "--quick", "--no-notebooks",
-                             "--output", str(output)], capture_output=True, text=True, timeout=200)
+    result = subprocess.run(
+        [sys.executable, "-m", "workbook", "bench", "--quick", "--no-notebooks", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=200,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     results = json.loads(output.read_text())
     assert results["startup"]["ratio"] > 0 and results["startup"]["serve_ratio"] > 0
@@ -28,7 +33,10 @@ def test_quick_bench_writes_results_and_plot(tmp_path):
     for baseline in ("raw_websockets", "bare_asgi_daphne", "minimal_consumer_daphne"):
         assert results["echo"][baseline]["count"] > 0, baseline
     assert {row["layout"] for row in results["fanout"]} == {
-        "memory, 1 process", "redis core, 2 processes", "redis pub/sub, 2 processes"}
+        "memory, 1 process",
+        "redis core, 2 processes",
+        "redis pub/sub, 2 processes",
+    }
     assert all(row["lost"] == 0 and row["count"] == row["clients"] * row["rounds"] for row in results["fanout"])
     assert (tmp_path / "fanout.png").stat().st_size > 10_000
     assert "| echo round trip p50 |" in result.stdout
@@ -38,12 +46,19 @@ def test_quick_bench_writes_results_and_plot(tmp_path):
 @pytest.mark.timeout(240)
 def test_quick_soak_counts_every_delivery(tmp_path):
     output = tmp_path / "results.json"
-    result = subprocess.run([sys.executable, "-m", "workbook", "bench", "--soak", "--quick",
-                             "--output", str(output)], capture_output=True, text=True, timeout=200)
+    result = subprocess.run(
+        [sys.executable, "-m", "workbook", "bench", "--soak", "--quick", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=200,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     layouts = json.loads(output.read_text())["soak"]["layouts"]
     assert [row["layout"] for row in layouts] == [
-        "memory, 1 process", "redis core, 2 processes", "redis pub/sub, 2 processes"]
+        "memory, 1 process",
+        "redis core, 2 processes",
+        "redis pub/sub, 2 processes",
+    ]
     for row in layouts:
         # tiny rates: everything arrives, in order, and each step counted every delivery
         assert row["steps"] and all(step["delivered"] == step["expected"] > 0 for step in row["steps"])

@@ -3,6 +3,7 @@ server logs it and the sender gets ``room_overloaded``; everyone else still gets
 
 A real overload, made deterministic: two chat servers share Redis with a small layer capacity,
 and one of them is paused (SIGSTOP), so nobody drains its queue in Redis."""
+
 import asyncio
 import os
 import signal
@@ -28,9 +29,11 @@ def daphne_pid(server) -> int:
 @pytest.mark.timeout(120)
 def test_a_full_server_queue_is_logged_and_the_sender_told(tokens):
     env = {"WORKBOOK_LAYER_CAPACITY": str(CAPACITY), "WORKBOOK_RATE_LIMIT_PER_SECOND": "0"}
-    with start_redis() as redis, \
-            start_server("chat", layer="redis", redis_url=redis.url, env=env) as busy, \
-            start_server("chat", layer="redis", redis_url=redis.url, env=env) as paused:
+    with (
+        start_redis() as redis,
+        start_server("chat", layer="redis", redis_url=redis.url, env=env) as busy,
+        start_server("chat", layer="redis", redis_url=redis.url, env=env) as paused,
+    ):
         room = f"ws/chat/overload-{uuid.uuid4().hex[:8]}/"
 
         async def scenario():

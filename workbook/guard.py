@@ -13,6 +13,7 @@ starts this small guard in a session of its own, and the guard:
 - on Linux, asks the kernel to SIGTERM the server if the guard itself dies
   (``PR_SET_PDEATHSIG``), so not even a SIGKILL of the guard leaves an orphan.
 """
+
 import argparse
 import ctypes
 import os

@@ -1,5 +1,7 @@
 """Starting guarded child processes (daphne, redis) and finding them again."""
+
 import atexit
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,8 +19,9 @@ def new_tag(kind: str) -> str:
     return f"{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
-def start_guarded(command: list[str], *, env: dict, cwd: Path, log_dir: Path, log_prefix: str,
-                  tag: str, guard: bool = True):
+def start_guarded(
+    command: list[str], *, env: dict, cwd: Path, log_dir: Path, log_prefix: str, tag: str, guard: bool = True
+):
     """Start ``command`` under ``workbook.guard`` with its output in a log file.
 
     Returns ``(process, log_path)``. The guard runs in a session of its own so a
@@ -42,8 +45,14 @@ def start_guarded(command: list[str], *, env: dict, cwd: Path, log_dir: Path, lo
         command = [sys.executable, "-m", "workbook.guard", "--owner", str(os.getpid()), "--", *command]
     with os.fdopen(fd, "wb") as log_file:
         process = subprocess.Popen(
-            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log_file,
-            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=preexec,
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=preexec,
         )
     return process, Path(log_name)
 
@@ -53,14 +62,10 @@ def stop_guarded(process: subprocess.Popen, timeout: float = 10.0) -> None:
     whole group is gone."""
     if process.poll() is None:
         process.terminate()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
-    try:  # anything left in the guard's session: kill it
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # anything left in its session
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     process.wait(timeout)
 
 

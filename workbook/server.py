@@ -10,6 +10,7 @@ ends (interrupt, kernel restart, SIGKILL). It runs daphne through
 ``workbook.warm_daphne``: the same command line and application, with the work of a
 fresh server's first seconds done before it listens (no warm-up pause).
 """
+
 import os
 import re
 import socket
@@ -64,8 +65,9 @@ class Server(GuardedProcess):
         return f"{self.stage} server on {self.http_url} ({state}, {self.layer} layer)"
 
 
-def server_environment(stage: str, layer: str = "memory", redis_url: str | None = None,
-                       extra_pythonpath: list | None = None) -> dict:
+def server_environment(
+    stage: str, layer: str = "memory", redis_url: str | None = None, extra_pythonpath: list | None = None
+) -> dict:
     """The environment a daphne process of the tutorial project needs."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
@@ -106,11 +108,19 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def start_server(stage: str = "echo", *, host: str = "127.0.0.1", port: int = 0,
-                 layer: str = "memory", redis_url: str | None = None,
-                 application: str = DEFAULT_APPLICATION, extra_pythonpath: list | None = None,
-                 env: dict | None = None, timeout: float = 30.0,
-                 wait_for_handshake: bool = True) -> Server:
+def start_server(
+    stage: str = "echo",
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    layer: str = "memory",
+    redis_url: str | None = None,
+    application: str = DEFAULT_APPLICATION,
+    extra_pythonpath: list | None = None,
+    env: dict | None = None,
+    timeout: float = 30.0,
+    wait_for_handshake: bool = True,
+) -> Server:
     """Start daphne for ``stage`` and return once a websocket handshake succeeds.
 
     ``port=0`` (the default) lets the operating system pick a free port, so
@@ -118,16 +128,32 @@ def start_server(stage: str = "echo", *, host: str = "127.0.0.1", port: int = 0,
     ``redis_url`` uses ``WORKBOOK_REDIS_URL`` or a private Redis shared by every
     server this process starts.
     """
-    server = launch_server(stage, host=host, port=port, layer=layer, redis_url=redis_url,
-                           application=application, extra_pythonpath=extra_pythonpath, env=env)
+    server = launch_server(
+        stage,
+        host=host,
+        port=port,
+        layer=layer,
+        redis_url=redis_url,
+        application=application,
+        extra_pythonpath=extra_pythonpath,
+        env=env,
+    )
     wait_until_ready(server, timeout, wait_for_handshake)
     return server
 
 
-def launch_server(stage: str = "echo", *, host: str = "127.0.0.1", port: int = 0,
-                  layer: str = "memory", redis_url: str | None = None,
-                  application: str = DEFAULT_APPLICATION, extra_pythonpath: list | None = None,
-                  env: dict | None = None, guard: bool = True) -> Server:
+def launch_server(
+    stage: str = "echo",
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    layer: str = "memory",
+    redis_url: str | None = None,
+    application: str = DEFAULT_APPLICATION,
+    extra_pythonpath: list | None = None,
+    env: dict | None = None,
+    guard: bool = True,
+) -> Server:
     """Start daphne's process and return at once; ``wait_until_ready`` waits for it.
 
     ``guard=False`` only for an owner that stays in charge and stops the server
@@ -141,13 +167,26 @@ def launch_server(stage: str = "echo", *, host: str = "127.0.0.1", port: int = 0
     server_env = server_environment(stage, layer, redis_url, extra_pythonpath)
     server_env.update(env or {})
     command = [
-        sys.executable, "-m", "workbook.warm_daphne", "-b", host, "-p", str(port),
-        "--access-log", "-", application,
+        sys.executable,
+        "-m",
+        "workbook.warm_daphne",
+        "-b",
+        host,
+        "-p",
+        str(port),
+        "--access-log",
+        "-",
+        application,
     ]
     tag = new_tag(f"daphne-{stage}")
     process, log_path = start_guarded(
-        command, env=server_env, cwd=PROJECT_DIR, log_dir=data_dir() / "logs",
-        log_prefix=f"daphne-{stage}", tag=tag, guard=guard,
+        command,
+        env=server_env,
+        cwd=PROJECT_DIR,
+        log_dir=data_dir() / "logs",
+        log_prefix=f"daphne-{stage}",
+        tag=tag,
+        guard=guard,
     )
     return Server(process, log_path, tag, stage=stage, host=host, port=port, layer=layer)
 
@@ -171,8 +210,7 @@ def wait_until_ready(server: Server, timeout: float = 30.0, wait_for_handshake: 
 def _deadline_passed(deadline: float, server: Server, what: str) -> None:
     if time.monotonic() > deadline:
         raise ServerStartError(
-            f"the {server.stage} server did not {what} in time. Its log ends with:\n"
-            f"{server.log_tail()}"
+            f"the {server.stage} server did not {what} in time. Its log ends with:\n{server.log_tail()}"
         )
 
 

@@ -19,12 +19,12 @@ server reported ready, once the first connections had allocated a little. So her
   collector is switched back on before daphne listens. Later collections only walk
   what the running server allocates.
 """
+
 import gc
 
 gc.disable()  # before the imports below: the collector is switched on again in warm_up()
 
 import logging  # noqa: E402
-
 import re  # noqa: E402
 
 from daphne import cli as daphne_cli  # noqa: E402

@@ -9,6 +9,7 @@ the table can show what Channels costs and what the workbook adds on top.
 
     start_server("echo", application="workbook.bench.echo_apps:bare_asgi_echo")
 """
+
 import json
 
 import django

@@ -1,4 +1,5 @@
 """The measurements behind ``python -m workbook bench``, each with its baseline."""
+
 import asyncio
 import contextlib
 import gc
@@ -16,7 +17,6 @@ import uuid
 from pathlib import Path
 
 from websockets.asyncio.client import connect
-from websockets.sync.client import connect as sync_connect
 
 from ..paths import PROJECT_DIR, REPO_DIR, data_dir
 from ..processes import GuardedProcess, new_tag, start_guarded
@@ -43,8 +43,11 @@ def percentile(values: list, share: float) -> float:
 
 
 def summary(values: list) -> dict:
-    return {"p50_ms": round(percentile(values, 0.50), 3), "p99_ms": round(percentile(values, 0.99), 3),
-            "count": len(values)}
+    return {
+        "p50_ms": round(percentile(values, 0.50), 3),
+        "p99_ms": round(percentile(values, 0.99), 3),
+        "count": len(values),
+    }
 
 
 # --- Start-up: the harness and `serve` vs a bare daphne ---------------------------------------
@@ -82,9 +85,13 @@ def harness_start_seconds() -> float:
 def serve_start_seconds(timeout: float = 30.0) -> float:
     """``python -m workbook serve --stage echo`` as a learner types it, until the first HTTP answer."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "workbook", "serve", "--stage", "echo", "--port", "0",
-                                "--quiet"], cwd=REPO_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workbook", "serve", "--stage", "echo", "--port", "0", "--quiet"],
+        cwd=REPO_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         for line in process.stdout:
             match = re.search(r"websocket: ws://[\w.]+:(\d+)/", line)
@@ -99,22 +106,25 @@ def serve_start_seconds(timeout: float = 30.0) -> float:
 
 def bare_daphne_start_seconds(timeout: float = 30.0) -> float:
     """``daphne`` as a learner would start it, until its first HTTP answer."""
-    log = tempfile.NamedTemporaryFile(prefix="bare-daphne-", suffix=".log", delete=False)
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", DEFAULT_APPLICATION],
-        cwd=PROJECT_DIR, env=server_environment("echo"), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        while time.perf_counter() - started < timeout:
-            match = LISTENING.search(Path(log.name).read_text())
-            if match:
-                return wait_for_http(int(match.group(1)), started, timeout)
-            time.sleep(0.005)
-        raise TimeoutError("bare daphne did not start listening")
-    finally:
-        process.terminate()
-        process.wait(10)
-        os.unlink(log.name)
+    with tempfile.NamedTemporaryFile(prefix="bare-daphne-", suffix=".log") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", "0", DEFAULT_APPLICATION],
+            cwd=PROJECT_DIR,
+            env=server_environment("echo"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            while time.perf_counter() - started < timeout:
+                match = LISTENING.search(Path(log.name).read_text())
+                if match:
+                    return wait_for_http(int(match.group(1)), started, timeout)
+                time.sleep(0.005)
+            raise TimeoutError("bare daphne did not start listening")
+        finally:
+            process.terminate()
+            process.wait(10)
 
 
 def startup(rounds: int) -> dict:
@@ -124,13 +134,18 @@ def startup(rounds: int) -> dict:
         harness.append(harness_start_seconds())
         serve.append(serve_start_seconds())
         bare.append(bare_daphne_start_seconds())
-    medians = {name: statistics.median(values) for name, values in
-               (("harness", harness), ("serve", serve), ("bare", bare))}
-    return {"harness_median_s": round(medians["harness"], 3), "serve_median_s": round(medians["serve"], 3),
-            "bare_daphne_median_s": round(medians["bare"], 3),
-            "ratio": round(medians["harness"] / medians["bare"], 2),
-            "serve_ratio": round(medians["serve"] / medians["bare"], 2), "rounds": rounds,
-            "measured_until": "first HTTP answer"}
+    medians = {
+        name: statistics.median(values) for name, values in (("harness", harness), ("serve", serve), ("bare", bare))
+    }
+    return {
+        "harness_median_s": round(medians["harness"], 3),
+        "serve_median_s": round(medians["serve"], 3),
+        "bare_daphne_median_s": round(medians["bare"], 3),
+        "ratio": round(medians["harness"] / medians["bare"], 2),
+        "serve_ratio": round(medians["serve"] / medians["bare"], 2),
+        "rounds": rounds,
+        "measured_until": "first HTTP answer",
+    }
 
 
 # --- Echo round trips: the stage-1 consumer vs a raw websockets server ----------------------
@@ -138,8 +153,12 @@ def start_raw_echo_server() -> tuple:
     port_file = Path(tempfile.mkdtemp()) / "port"
     process, log_path = start_guarded(
         [sys.executable, "-m", "workbook.bench.raw_echo_server", str(port_file)],
-        env=dict(os.environ), cwd=PROJECT_DIR, log_dir=data_dir() / "logs",
-        log_prefix="raw-echo", tag=new_tag("raw-echo"))
+        env=dict(os.environ),
+        cwd=PROJECT_DIR,
+        log_dir=data_dir() / "logs",
+        log_prefix="raw-echo",
+        tag=new_tag("raw-echo"),
+    )
     server = GuardedProcess(process, log_path)
     deadline = time.monotonic() + 15
     while not (port_file.exists() and port_file.read_text()):
@@ -195,12 +214,15 @@ def echo(count: int, passes: int = 2) -> dict:
         for server in servers.values():
             server.stop()
     figures = {name: summary(values) for name, values in timings.items()}
-    consumer, raw, minimal = (figures[name] for name in
-                              ("daphne_echo_consumer", "raw_websockets", "minimal_consumer_daphne"))
-    return {**figures,
-            "ratio_p50": round(consumer["p50_ms"] / raw["p50_ms"], 2),
-            "ratio_p99": round(consumer["p99_ms"] / raw["p99_ms"], 2),
-            "ratio_p50_to_minimal_consumer": round(consumer["p50_ms"] / minimal["p50_ms"], 2)}
+    consumer, raw, minimal = (
+        figures[name] for name in ("daphne_echo_consumer", "raw_websockets", "minimal_consumer_daphne")
+    )
+    return {
+        **figures,
+        "ratio_p50": round(consumer["p50_ms"] / raw["p50_ms"], 2),
+        "ratio_p99": round(consumer["p99_ms"] / raw["p99_ms"], 2),
+        "ratio_p50_to_minimal_consumer": round(consumer["p50_ms"] / minimal["p50_ms"], 2),
+    }
 
 
 # --- Fan-out: one message to every client of a room -----------------------------------------
@@ -211,9 +233,14 @@ async def fanout_latencies(servers: list, clients: int, rounds: int, token: str,
     first ``warmup`` messages are sent but not counted (first-use costs, not fan-out).
     """
     room = f"ws/chat/bench-{uuid.uuid4().hex[:8]}/?token={token}"
-    sockets = [await connect(f"ws://127.0.0.1:{servers[n % len(servers)].port}/{room}",
-                             origin=servers[n % len(servers)].origin, max_queue=None)
-               for n in range(clients)]
+    sockets = [
+        await connect(
+            f"ws://127.0.0.1:{servers[n % len(servers)].port}/{room}",
+            origin=servers[n % len(servers)].origin,
+            max_queue=None,
+        )
+        for n in range(clients)
+    ]
     arrivals: dict = {}
     waiting: dict = {}
 
@@ -238,10 +265,8 @@ async def fanout_latencies(servers: list, clients: int, rounds: int, token: str,
                 waiting[f"bob: {text}"] = done = asyncio.Event()
                 started = time.perf_counter()
                 await sockets[0].send(json.dumps({"message": text}))
-                try:
+                with contextlib.suppress(TimeoutError):  # what did not arrive in 10 s is lost
                     await asyncio.wait_for(done.wait(), 10)
-                except TimeoutError:
-                    pass
                 receipts = arrivals.get(f"bob: {text}", [])
                 lost += clients - len(receipts)
                 if number >= 0:
@@ -255,8 +280,13 @@ async def fanout_latencies(servers: list, clients: int, rounds: int, token: str,
             reader.cancel()
         await asyncio.gather(*(websocket.close() for websocket in sockets), return_exceptions=True)
     # CPU time is not stretched by a busy machine the way latency is: compare layouts with it.
-    return {**summary(latencies), "lost": lost, "clients": clients, "rounds": rounds,
-            "server_cpu_us_per_delivery": round(cpu / (clients * rounds) * 1e6, 1)}
+    return {
+        **summary(latencies),
+        "lost": lost,
+        "clients": clients,
+        "rounds": rounds,
+        "server_cpu_us_per_delivery": round(cpu / (clients * rounds) * 1e6, 1),
+    }
 
 
 async def until_quiet(last_frame: list, quiet: float = 0.5, longest: float = 60.0) -> None:

@@ -1,4 +1,5 @@
 """Running the whole benchmark, and showing its results: a table, a plot, the README block."""
+
 import datetime
 import json
 import os
@@ -16,17 +17,22 @@ def machine() -> dict:
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                  if line.startswith("model name")]
+        models = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+        ]
         cpu = models[0] if models else cpu
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "system": f"{platform.system()} {platform.release()}"}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+    }
 
 
 def notebook_seconds() -> dict:
-    from ..notebook_runner import error_cells, run_notebook
-
     from nbclient.exceptions import CellExecutionError
+
+    from ..notebook_runner import error_cells, run_notebook
 
     timings = {}
     for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
@@ -57,9 +63,16 @@ def run(quick: bool, token: str, with_notebooks: bool = True, progress=print) ->
     if with_notebooks:
         progress("notebooks, headless …")
         notebooks = notebook_seconds()
-    return {"date": datetime.date.today().isoformat(), "machine": machine(), "quick": quick,
-            "load_average": {"before": load_before, "after": load_average()},
-            "startup": startup, "echo": echo, "fanout": fanout, "notebook_seconds": notebooks}
+    return {
+        "date": datetime.date.today().isoformat(),
+        "machine": machine(),
+        "quick": quick,
+        "load_average": {"before": load_before, "after": load_average()},
+        "startup": startup,
+        "echo": echo,
+        "fanout": fanout,
+        "notebook_seconds": notebooks,
+    }
 
 
 def _ms(figures: dict | None, key: str) -> str:
@@ -68,25 +81,35 @@ def _ms(figures: dict | None, key: str) -> str:
 
 def startup_and_echo_rows(startup: dict, echo: dict) -> list:
     until = startup.get("measured_until", "first handshake")
-    rows = [f"| start → {until} (median of {startup['rounds']}) | harness {startup['harness_median_s']:.2f} s "
-            f"| bare daphne {startup['bare_daphne_median_s']:.2f} s | {startup['ratio']:.2f} |"]
+    rows = [
+        f"| start → {until} (median of {startup['rounds']}) | harness {startup['harness_median_s']:.2f} s "
+        f"| bare daphne {startup['bare_daphne_median_s']:.2f} s | {startup['ratio']:.2f} |"
+    ]
     if "serve_median_s" in startup:
-        rows.append(f"| start → {until} (median of {startup['rounds']}) | `python -m workbook serve` "
-                    f"{startup['serve_median_s']:.2f} s | bare daphne {startup['bare_daphne_median_s']:.2f} s "
-                    f"| {startup['serve_ratio']:.2f} |")
+        rows.append(
+            f"| start → {until} (median of {startup['rounds']}) | `python -m workbook serve` "
+            f"{startup['serve_median_s']:.2f} s | bare daphne {startup['bare_daphne_median_s']:.2f} s "
+            f"| {startup['serve_ratio']:.2f} |"
+        )
     consumer, raw = echo["daphne_echo_consumer"], echo["raw_websockets"]
     minimal, bare = echo.get("minimal_consumer_daphne"), echo.get("bare_asgi_daphne")
     for key in ("p50_ms", "p99_ms"):
         label = key.split("_")[0]
         if minimal:
-            rows.append(f"| echo round trip {label} | daphne + EchoConsumer {consumer[key]:.2f} ms "
-                        f"| minimal Channels consumer {_ms(minimal, key)} | {consumer[key] / minimal[key]:.2f} |")
-        rows.append(f"| echo round trip {label} | daphne + EchoConsumer {consumer[key]:.2f} ms "
-                    f"| raw websockets {raw[key]:.2f} ms | {consumer[key] / raw[key]:.2f} |")
+            rows.append(
+                f"| echo round trip {label} | daphne + EchoConsumer {consumer[key]:.2f} ms "
+                f"| minimal Channels consumer {_ms(minimal, key)} | {consumer[key] / minimal[key]:.2f} |"
+            )
+        rows.append(
+            f"| echo round trip {label} | daphne + EchoConsumer {consumer[key]:.2f} ms "
+            f"| raw websockets {raw[key]:.2f} ms | {consumer[key] / raw[key]:.2f} |"
+        )
     if minimal and bare:
-        rows.append(f"| echo baselines p50 | minimal Channels consumer {_ms(minimal, 'p50_ms')} "
-                    f"| bare ASGI echo under daphne {_ms(bare, 'p50_ms')} "
-                    f"| {minimal['p50_ms'] / bare['p50_ms']:.2f} |")
+        rows.append(
+            f"| echo baselines p50 | minimal Channels consumer {_ms(minimal, 'p50_ms')} "
+            f"| bare ASGI echo under daphne {_ms(bare, 'p50_ms')} "
+            f"| {minimal['p50_ms'] / bare['p50_ms']:.2f} |"
+        )
     return rows
 
 
@@ -95,22 +118,32 @@ def _thousands(number: int) -> str:
 
 
 def soak_rows(soak: list) -> list:
-    lines = ["", "| soak: one room, paced sends (`bench --soak`) | clients "
-             "| highest rate kept up with (nothing lost, last delivery ≤ 1 s after its send) "
-             "| first rate that lost | deliveries lost there (messages incomplete / senders told) "
-             "| out of order | server RSS after warm-up → after that highest rate |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        "| soak: one room, paced sends (`bench --soak`) | clients "
+        "| highest rate kept up with (nothing lost, last delivery ≤ 1 s after its send) "
+        "| first rate that lost | deliveries lost there (messages incomplete / senders told) "
+        "| out of order | server RSS after warm-up → after that highest rate |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in soak:
-        rss = ", ".join(f"{warm:.0f} → {end:.0f} MB" for warm, end in
-                        zip(row["rss_mb_after_warm_up"], row.get("rss_mb_after_highest_kept_up",
-                                                                  row["rss_mb_after_run"])))
+        rss = ", ".join(
+            f"{warm:.0f} → {end:.0f} MB"
+            for warm, end in zip(
+                row["rss_mb_after_warm_up"],
+                row.get("rss_mb_after_highest_kept_up", row["rss_mb_after_run"]),
+                strict=True,
+            )
+        )
         lossy = f"{row['first_lossy_rate']} msg/s" if row["first_lossy_rate"] else "none"
-        lines.append(f"| {row['layout']} | {row['clients']} "
-                     f"| {row.get('highest_rate_kept_up', row['highest_rate_nothing_lost'])} msg/s "
-                     f"= {_thousands(row['deliveries_per_second'])} deliveries/s | {lossy} "
-                     f"| {_thousands(row['lost_at_first_lossy_rate'])} "
-                     f"({row.get('incomplete_messages_at_first_lossy_rate', '?')} / "
-                     f"{row['told_at_first_lossy_rate']}) | {row['out_of_order']} | {rss} |")
+        lines.append(
+            f"| {row['layout']} | {row['clients']} "
+            f"| {row.get('highest_rate_kept_up', row['highest_rate_nothing_lost'])} msg/s "
+            f"= {_thousands(row['deliveries_per_second'])} deliveries/s | {lossy} "
+            f"| {_thousands(row['lost_at_first_lossy_rate'])} "
+            f"({row.get('incomplete_messages_at_first_lossy_rate', '?')} / "
+            f"{row['told_at_first_lossy_rate']}) | {row['out_of_order']} | {rss} |"
+        )
     return lines
 
 
@@ -134,8 +167,10 @@ def table(results: dict) -> str:
     memory_p99 = {row["clients"]: row["p99_ms"] for row in results["fanout"] if row["layout"].startswith("memory")}
     for row in results["fanout"]:
         ratio = row["p99_ms"] / memory_p99[row["clients"]] if memory_p99.get(row["clients"]) else float("nan")
-        lines.append(f"| {row['layout']} | {row['clients']} | {row['p50_ms']:.1f} ms | {row['p99_ms']:.1f} ms "
-                     f"| {ratio:.2f} | {row['lost']} |")
+        lines.append(
+            f"| {row['layout']} | {row['clients']} | {row['p50_ms']:.1f} ms | {row['p99_ms']:.1f} ms "
+            f"| {ratio:.2f} | {row['lost']} |"
+        )
     if results.get("soak"):
         lines += soak_rows(results["soak"]["layouts"])
     if results["notebook_seconds"]:
@@ -167,8 +202,7 @@ def fanout_figure(plt, rows: list):
         p99 = [by_size[size]["p99_ms"] for size in sizes]
         p50 = [by_size[size]["p50_ms"] for size in sizes]
         bars = axes.bar(positions, p99, width, alpha=0.45, label=f"{layout}: p99")
-        axes.bar(positions, p50, width * 0.5, color=bars.patches[0].get_facecolor(), alpha=1.0,
-                 label=f"{layout}: p50")
+        axes.bar(positions, p50, width * 0.5, color=bars.patches[0].get_facecolor(), alpha=1.0, label=f"{layout}: p50")
     axes.set_xticks([size_index + width * (len(layouts) - 1) / 2 for size_index in range(len(sizes))])
     axes.set_xticklabels([f"{size} clients" for size in sizes])
     axes.set_ylabel("milliseconds, send → receipt")
@@ -215,5 +249,11 @@ def run_soak(quick: bool, token: str, progress=print) -> dict:
 
     load_before = load_average()
     layouts = soak(token, quick=quick, progress=progress)
-    return {"soak": {"date": datetime.date.today().isoformat(), "quick": quick,
-                     "load_average": {"before": load_before, "after": load_average()}, "layouts": layouts}}
+    return {
+        "soak": {
+            "date": datetime.date.today().isoformat(),
+            "quick": quick,
+            "load_average": {"before": load_before, "after": load_average()},
+            "layouts": layouts,
+        }
+    }

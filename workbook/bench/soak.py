@@ -15,6 +15,7 @@ counted per client and per sender, and checked for order. Reported per layout:
 The rate limit of a connection is lifted (``WORKBOOK_RATE_LIMIT_PER_SECOND=0``), as
 a busy room of many people would exceed one person's limit.
 """
+
 import asyncio
 import contextlib
 import json
@@ -63,8 +64,7 @@ class Room:
         self.total = 0
         self.receipts = {}  # message text -> how many clients got it
         self.last_frame = [time.monotonic()]
-        self.readers = [asyncio.create_task(self.read(index, websocket))
-                        for index, websocket in enumerate(sockets)]
+        self.readers = [asyncio.create_task(self.read(index, websocket)) for index, websocket in enumerate(sockets)]
 
     async def read(self, index: int, websocket):
         received, last_seen = self.received[index], self.last_seen[index]
@@ -100,8 +100,7 @@ async def open_room(servers: list, clients: int, senders: int, token: str) -> Ro
     sockets = []
     for number in range(clients):
         server = servers[number % len(servers)]
-        sockets.append(await connect(f"ws://127.0.0.1:{server.port}/{room}", origin=server.origin,
-                                     max_queue=None))
+        sockets.append(await connect(f"ws://127.0.0.1:{server.port}/{room}", origin=server.origin, max_queue=None))
     result = Room(sockets, senders)
     await until_quiet(result.last_frame)  # let the join notices pass
     return result
@@ -135,11 +134,18 @@ async def paced_step(room: Room, rate: float, seconds: float, step: int) -> dict
     # A message that missed anyone must have cost its sender a room_overloaded frame.
     incomplete = sum(room.receipts.get(text, 0) < len(room.sockets) for text in sent)
     told = room.overload_notices - before_notices
-    return {"rate": rate, "messages": count, "expected": expected, "delivered": delivered,
-            "lost": expected - delivered, "told": told, "incomplete_messages": incomplete,
-            "silent": max(0, incomplete - told),
-            "achieved_rate": round((count - 1) / sending_seconds, 1) if count > 1 else rate,
-            "drain_seconds": round(time.perf_counter() - started - sending_seconds, 2)}
+    return {
+        "rate": rate,
+        "messages": count,
+        "expected": expected,
+        "delivered": delivered,
+        "lost": expected - delivered,
+        "told": told,
+        "incomplete_messages": incomplete,
+        "silent": max(0, incomplete - told),
+        "achieved_rate": round((count - 1) / sending_seconds, 1) if count > 1 else rate,
+        "drain_seconds": round(time.perf_counter() - started - sending_seconds, 2),
+    }
 
 
 async def soak_layout(servers: list, sizes: dict, token: str, progress) -> dict:
@@ -156,16 +162,22 @@ async def soak_layout(servers: list, sizes: dict, token: str, progress) -> dict:
                     break
             if not steps[-1]["kept_up"] and not steps[-1]["lost"]:
                 # Fell behind without losing anything yet: show what twice the rate does.
-                steps.append(await measured_step(room, servers, 2 * steps[-1]["rate"], sizes["seconds"],
-                                                 len(steps) + 1, progress))
+                steps.append(
+                    await measured_step(
+                        room, servers, 2 * steps[-1]["rate"], sizes["seconds"], len(steps) + 1, progress
+                    )
+                )
     finally:
         await room.close()
     kept_up = [step for step in steps if step["kept_up"]]
     best = max(kept_up, key=lambda step: step["rate"]) if kept_up else None
     first_loss = next((step for step in steps if step["lost"]), None)
     return {
-        "clients": sizes["clients"], "senders": sizes["senders"], "seconds_per_step": sizes["seconds"],
-        "warm_up_lost": warm["lost"], "steps": steps,
+        "clients": sizes["clients"],
+        "senders": sizes["senders"],
+        "seconds_per_step": sizes["seconds"],
+        "warm_up_lost": warm["lost"],
+        "steps": steps,
         "highest_rate_kept_up": best["rate"] if best else 0,
         "deliveries_per_second": best["rate"] * sizes["clients"] if best else 0,
         "highest_rate_nothing_lost": max((step["rate"] for step in steps if not step["lost"]), default=0),
@@ -174,12 +186,15 @@ async def soak_layout(servers: list, sizes: dict, token: str, progress) -> dict:
         "incomplete_messages_at_first_lossy_rate": first_loss["incomplete_messages"] if first_loss else 0,
         "told_at_first_lossy_rate": first_loss["told"] if first_loss else 0,
         "silent_loss": any(step["silent"] for step in steps),
-        "out_of_order": room.out_of_order, "other_errors": room.other_errors,
+        "out_of_order": room.out_of_order,
+        "other_errors": room.other_errors,
         "rss_mb_after_warm_up": rss_warm,
         "rss_mb_after_highest_kept_up": best["rss_mb"] if best else rss_warm,
         "rss_mb_after_run": steps[-1]["rss_mb"],
-        "rss_growth_pct": [round((end / start - 1) * 100, 1) if start else None
-                           for start, end in zip(rss_warm, best["rss_mb"] if best else rss_warm)],
+        "rss_growth_pct": [
+            round((end / start - 1) * 100, 1) if start else None
+            for start, end in zip(rss_warm, best["rss_mb"] if best else rss_warm, strict=True)
+        ],
     }
 
 
@@ -192,9 +207,11 @@ async def measured_step(room: Room, servers: list, rate: float, seconds: float, 
     result = await paced_step(room, rate, seconds, step)
     result["kept_up"] = result["lost"] == 0 and result["drain_seconds"] <= KEPT_UP_SECONDS
     result["rss_mb"] = [rss_megabytes(server) for server in servers]
-    progress(f"    {rate:>4} msg/s: {result['delivered']} of {result['expected']} delivered "
-             f"({result['drain_seconds']:.1f} s after the last send), {result['incomplete_messages']} "
-             f"messages incomplete, {result['told']} overload notices")
+    progress(
+        f"    {rate:>4} msg/s: {result['delivered']} of {result['expected']} delivered "
+        f"({result['drain_seconds']:.1f} s after the last send), {result['incomplete_messages']} "
+        f"messages incomplete, {result['told']} overload notices"
+    )
     return result
 
 
@@ -207,8 +224,9 @@ def soak(token: str, quick: bool = False, progress=print) -> list:
     with start_redis() as redis:
         for label, (layer, processes) in LAYOUTS.items():
             progress(f"  {label}, {sizes['clients']} clients:")
-            servers = [start_server("chat", layer=layer, redis_url=redis.url, env=NO_RATE_LIMIT)
-                       for _ in range(processes)]
+            servers = [
+                start_server("chat", layer=layer, redis_url=redis.url, env=NO_RATE_LIMIT) for _ in range(processes)
+            ]
             try:
                 figures = asyncio.run(soak_layout(servers, sizes, token, progress))
                 logs = "".join(server.log() for server in servers)

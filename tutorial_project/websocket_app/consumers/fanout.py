@@ -9,6 +9,7 @@ measured on 2 cores, the servers' CPU per delivery fell from ≈ 230-270 µs to 
 Handlers that do use the database still get it (and ``database_sync_to_async`` closes
 old connections by itself anyway).
 """
+
 from channels.consumer import get_handler_name
 
 

@@ -13,6 +13,7 @@ This mixin reads that count back for the ``group_send`` that logged it, and then
 - the sender gets an error frame ``room_overloaded`` (its socket stays open), so a person
   or a client knows the message did not reach everyone and can send it again later.
 """
+
 import contextvars
 import logging
 
@@ -57,14 +58,23 @@ class RoomOverloadMixin:
         self.skipped_queues = sum(skipped)
         if self.skipped_queues:
             total = dropped_per_room[self.room_group_name] = dropped_per_room.get(self.room_group_name, 0) + 1
-            logger.warning("%s: the channel layer dropped a message for %s: %s server queue(s) full "
-                           "(%s messages dropped in this room since start)", ROOM_OVERLOADED,
-                           self.room_group_name, self.skipped_queues, total)
+            logger.warning(
+                "%s: the channel layer dropped a message for %s: %s server queue(s) full "
+                "(%s messages dropped in this room since start)",
+                ROOM_OVERLOADED,
+                self.room_group_name,
+                self.skipped_queues,
+                total,
+            )
 
     async def receive_message(self, message: str):
         self.skipped_queues = 0
         await super().receive_message(message)
         if self.skipped_queues:
-            await self.send(text_data=error_frame(
-                ROOM_OVERLOADED, "the room is too busy right now: your message did not reach "
-                                 "everyone; wait a moment and send it again"))
+            await self.send(
+                text_data=error_frame(
+                    ROOM_OVERLOADED,
+                    "the room is too busy right now: your message did not reach "
+                    "everyone; wait a moment and send it again",
+                )
+            )
