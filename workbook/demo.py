@@ -108,3 +108,35 @@ def benchmark_figure(results: dict[str, Any]) -> "Figure":
     from .bench.report import fanout_figure
 
     return fanout_figure(plt, results["fanout"])
+
+
+def soak_table(results: dict[str, Any]) -> HTML:
+    """The soak of ``python -m workbook bench --soak`` (one room, 200 clients, a rate that climbs):
+    per layout, the highest rate with every delivery in, and what the next step lost and told."""
+    rows = []
+    for layout in results["soak"]["layouts"]:
+        lossy = layout["first_lossy_rate"]
+        if lossy is None:
+            above = "nothing lost at any rate tried"
+        else:
+            told = layout["told_at_first_lossy_rate"]
+            incomplete = layout["incomplete_messages_at_first_lossy_rate"]
+            above = (
+                f"{lossy} msg/s: {layout['lost_at_first_lossy_rate']:,} deliveries lost in {incomplete} messages; "
+                + (
+                    "every sender told (room_overloaded)"
+                    if told >= incomplete
+                    else "nobody told: silent"
+                    if told == 0
+                    else f"{told} told, the rest silent"
+                )
+            )
+        rows.append(
+            (
+                layout["layout"],
+                f"{layout['highest_rate_kept_up']} msg/s = {layout['deliveries_per_second']:,} deliveries/s",
+                above,
+                ", ".join(f"{growth:+.1f} %" for growth in layout["rss_growth_pct"]),
+            )
+        )
+    return table(rows, ["layout", "keeps up with (nothing lost)", "one step above", "server memory"])
