@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 POLL_SECONDS = 0.2
 STOP_GRACE_SECONDS = 5.0
@@ -29,7 +30,7 @@ STOP_GRACE_SECONDS = 5.0
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent():
+def _die_with_parent() -> None:
     """In the child, before exec: SIGTERM me when my parent (the guard) dies. Linux only."""
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -38,7 +39,7 @@ def _die_with_parent():
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def tied_to_this_process():
+def tied_to_this_process() -> Callable[[], None] | None:
     """A ``preexec_fn`` that ties a child to this process's life, or None where it cannot.
 
     For an owner that stays in charge itself (``python -m workbook serve``): the
@@ -54,7 +55,7 @@ def tied_to_this_process():
         return None
     owner = os.getpid()
 
-    def preexec():
+    def preexec() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != owner:  # the owner died between fork and prctl: nobody would tell us
             os._exit(1)
@@ -77,7 +78,7 @@ def _stop(child: subprocess.Popen) -> int:
     return child.wait()
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workbook.guard")
     parser.add_argument("--owner", type=int, required=True, help="PID whose death stops the server")
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -92,7 +93,7 @@ def main(argv=None) -> int:
     child = subprocess.Popen(command, preexec_fn=preexec)
     stopping = False
 
-    def on_signal(signum, frame):
+    def on_signal(signum: int, frame: object) -> None:
         nonlocal stopping
         stopping = True
 

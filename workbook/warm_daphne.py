@@ -77,7 +77,7 @@ daphne_cli.AccessLogGenerator = RedactingAccessLog  # what daphne's CLI builds i
 
 
 class WarmCommandLineInterface(CommandLineInterface):
-    def load_asgi_app(self, asgi_app_path: str):
+    def load_asgi_app(self, asgi_app_path: str) -> object:
         application = super().load_asgi_app(asgi_app_path)
         warm_up()
         return application

@@ -11,6 +11,7 @@ the table can show what Channels costs and what the workbook adds on top.
 """
 
 import json
+from typing import Any
 
 import django
 
@@ -23,7 +24,7 @@ def reply_to(text: str) -> str:
     return json.dumps({"message": f"You said: {json.loads(text)['message']}"})
 
 
-async def bare_asgi_echo(scope, receive, send):
+async def bare_asgi_echo(scope: dict, receive: Any, send: Any) -> None:
     if scope["type"] != "websocket":
         await send({"type": "http.response.start", "status": 404, "headers": []})
         await send({"type": "http.response.body", "body": b""})
@@ -40,12 +41,12 @@ async def bare_asgi_echo(scope, receive, send):
 
 
 class MinimalEchoConsumer(AsyncWebsocketConsumer):
-    async def connect(self):
+    async def connect(self) -> None:
         await self.accept()
         await self.send(text_data=json.dumps({"message": "WebSocket connected"}))
 
-    async def receive(self, text_data=None, bytes_data=None):
-        await self.send(text_data=reply_to(text_data))
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await self.send(text_data=reply_to(text_data or ""))
 
 
 minimal_consumer_echo = MinimalEchoConsumer.as_asgi()

@@ -14,9 +14,11 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from ..paths import PROJECT_DIR, REPO_DIR, data_dir
 from ..processes import GuardedProcess, new_tag, start_guarded
@@ -24,7 +26,7 @@ from ..server import DEFAULT_APPLICATION, LISTENING, server_environment, start_s
 
 
 @contextlib.contextmanager
-def no_gc_pauses():
+def no_gc_pauses() -> Iterator[None]:
     """Keep Python's garbage collector out of the timings: this client process holds Django
     and hundreds of sockets, and one full collection would add tens of ms to a round."""
     gc.collect()
@@ -92,6 +94,7 @@ def serve_start_seconds(timeout: float = 30.0) -> float:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    assert process.stdout is not None  # stdout=PIPE
     try:
         for line in process.stdout:
             match = re.search(r"websocket: ws://[\w.]+:(\d+)/", line)
@@ -172,7 +175,7 @@ def start_raw_echo_server() -> tuple:
 async def round_trips(url: str, origin: str, count: int, warmup: int = 50) -> list:
     """Milliseconds for each of ``count`` sequential send→reply round trips on one socket."""
     timings = []
-    async with connect(url, origin=origin) as websocket:
+    async with connect(url, origin=Origin(origin)) as websocket:
         await websocket.recv()  # the greeting
         with no_gc_pauses():
             for number in range(warmup + count):
@@ -205,7 +208,7 @@ def echo(count: int, passes: int = 2) -> dict:
             servers[name] = start_server("echo", application=application)
         targets = {name: (server.ws_url, server.origin) for name, server in servers.items()}
         targets["raw_websockets"] = (f"ws://127.0.0.1:{raw_port}/", "http://127.0.0.1")
-        timings = {name: [] for name in targets}
+        timings: dict[str, list] = {name: [] for name in targets}
         for _ in range(passes):
             for name, (url, origin) in targets.items():
                 timings[name] += asyncio.run(round_trips(url, origin, count // passes))
@@ -246,7 +249,7 @@ async def fanout_latencies(servers: list, clients: int, rounds: int, token: str,
 
     last_frame = [time.monotonic()]
 
-    async def read(websocket):
+    async def read(websocket: ClientConnection) -> None:
         async for frame in websocket:
             last_frame[0] = time.monotonic()
             message = json.loads(frame).get("message", "")

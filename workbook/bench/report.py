@@ -5,7 +5,9 @@ import json
 import os
 import platform
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..paths import NOTEBOOKS_DIR, REPO_DIR
 from . import measure
@@ -34,7 +36,7 @@ def notebook_seconds() -> dict:
 
     from ..notebook_runner import error_cells, run_notebook
 
-    timings = {}
+    timings: dict[str, float | str] = {}
     for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
         try:  # a notebook that fails is reported as such; the other figures are kept
             notebook, seconds, _ = run_notebook(path)
@@ -50,7 +52,7 @@ def load_average() -> list:
     return [round(value, 2) for value in os.getloadavg()] if hasattr(os, "getloadavg") else []
 
 
-def run(quick: bool, token: str, with_notebooks: bool = True, progress=print) -> dict:
+def run(quick: bool, token: str, with_notebooks: bool = True, progress: Callable[[str], object] = print) -> dict:
     sizes = [5] if quick else [10, 50, 200]
     load_before = load_average()
     progress("start-up: harness and serve vs bare daphne …")
@@ -191,7 +193,7 @@ def plot(results: dict, path: Path) -> None:
     plt.close(figure)
 
 
-def fanout_figure(plt, rows: list):
+def fanout_figure(plt: Any, rows: list) -> Any:
     layouts = list(dict.fromkeys(row["layout"] for row in rows))
     sizes = sorted({row["clients"] for row in rows})
     figure, axes = plt.subplots(figsize=(8, 4))
@@ -244,7 +246,7 @@ def save(results: dict, output: Path) -> None:
         plot(results, output.with_name("fanout.png"))
 
 
-def run_soak(quick: bool, token: str, progress=print) -> dict:
+def run_soak(quick: bool, token: str, progress: Callable[[str], object] = print) -> dict:
     from .soak import soak
 
     load_before = load_average()

@@ -21,11 +21,12 @@ import contextlib
 import json
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
-from ..processes import processes_tagged
+from ..processes import GuardedProcess, processes_tagged
 from .measure import no_gc_pauses, until_quiet
 
 LAYOUTS = {
@@ -38,7 +39,7 @@ QUICK = {"clients": 10, "senders": 2, "rates": [5, 10], "seconds": 1.0}
 NO_RATE_LIMIT = {"WORKBOOK_RATE_LIMIT_PER_SECOND": "0"}
 
 
-def rss_megabytes(server) -> float:
+def rss_megabytes(server: GuardedProcess) -> float:
     """Resident memory of the server's daphne process (not its guard), from /proc."""
     pids = [pid for pid in processes_tagged(server.tag) if pid != server.process.pid]
     total_kb = 0
@@ -56,17 +57,17 @@ class Room:
     def __init__(self, sockets: list, senders: int):
         self.sockets = sockets
         self.senders = sockets[:senders]
-        self.received = [dict() for _ in sockets]  # per client: sender -> count
-        self.last_seen = [dict() for _ in sockets]  # per client: sender -> last number
+        self.received: list[dict[str, int]] = [{} for _ in sockets]  # per client: sender -> count
+        self.last_seen: list[dict[str, int]] = [{} for _ in sockets]  # per client: sender -> last number
         self.out_of_order = 0
         self.overload_notices = 0  # room_overloaded error frames the senders got
-        self.other_errors = {}
+        self.other_errors: dict[str, int] = {}
         self.total = 0
-        self.receipts = {}  # message text -> how many clients got it
+        self.receipts: dict[str, int] = {}  # message text -> how many clients got it
         self.last_frame = [time.monotonic()]
         self.readers = [asyncio.create_task(self.read(index, websocket)) for index, websocket in enumerate(sockets)]
 
-    async def read(self, index: int, websocket):
+    async def read(self, index: int, websocket: ClientConnection) -> None:
         received, last_seen = self.received[index], self.last_seen[index]
         async for frame in websocket:
             self.last_frame[0] = time.monotonic()
@@ -89,7 +90,7 @@ class Room:
             last_seen[sender] = number
             self.total += 1
 
-    async def close(self):
+    async def close(self) -> None:
         for reader in self.readers:
             reader.cancel()
         await asyncio.gather(*(websocket.close() for websocket in self.sockets), return_exceptions=True)
@@ -148,7 +149,7 @@ async def paced_step(room: Room, rate: float, seconds: float, step: int) -> dict
     }
 
 
-async def soak_layout(servers: list, sizes: dict, token: str, progress) -> dict:
+async def soak_layout(servers: list, sizes: dict, token: str, progress: Callable[[str], object]) -> dict:
     """Climb the rates until the servers no longer keep up; then one step at twice that rate."""
     room = await open_room(servers, sizes["clients"], sizes["senders"], token)
     try:
@@ -203,7 +204,9 @@ async def soak_layout(servers: list, sizes: dict, token: str, progress) -> dict:
 KEPT_UP_SECONDS = 1.0
 
 
-async def measured_step(room: Room, servers: list, rate: float, seconds: float, step: int, progress) -> dict:
+async def measured_step(
+    room: Room, servers: list, rate: float, seconds: float, step: int, progress: Callable[[str], object]
+) -> dict:
     result = await paced_step(room, rate, seconds, step)
     result["kept_up"] = result["lost"] == 0 and result["drain_seconds"] <= KEPT_UP_SECONDS
     result["rss_mb"] = [rss_megabytes(server) for server in servers]
@@ -215,7 +218,7 @@ async def measured_step(room: Room, servers: list, rate: float, seconds: float, 
     return result
 
 
-def soak(token: str, quick: bool = False, progress=print) -> list:
+def soak(token: str, quick: bool = False, progress: Callable[[str], object] = print) -> list:
     from ..redis_server import start_redis
     from ..server import start_server
 
