@@ -368,4 +368,7 @@ def main(argv: list[str]) -> int:
     if extra and not getattr(args, "passes_on", None):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra = extra  # lab and test pass these on unchanged
+    # Ctrl-C must stop serve, board and watch even when this process was started with SIGINT
+    # ignored (a shell's background job, a CI runner): Python then installs no handler of its own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     return args.handler(args)
