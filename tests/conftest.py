@@ -107,15 +107,6 @@ def tokens():
 
 
 # --- Headless Chromium (Debian's, driven by Playwright; it cannot download a browser here) ---
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def chromium_path():
@@ -131,6 +122,7 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(f"{reason}; .ci/run should have installed it")
         pytest.skip(reason)
+    from helpers import CHROMIUM_FLAGS  # here, not at the top: helpers imports Django (configured first)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -17,6 +17,16 @@ from channels.testing import WebsocketCommunicator
 from workbook.checker.sockets import ORIGIN_HEADERS  # noqa: F401  (the tests use it too)
 
 REPO = Path(__file__).resolve().parent.parent  #: the checkout the tests run in
+#: Debian's Chromium under Playwright: headless, no sandbox (root in containers), no background traffic.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def wait_until(condition, timeout: float = 10.0, interval: float = 0.05) -> bool:

@@ -23,22 +23,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import environment_with, fresh_clone, learner_env
+from helpers import CHROMIUM_FLAGS, environment_with, fresh_clone, learner_env
 
 from workbook.processes import new_tag, processes_with, start_guarded, stop_guarded
 
 PUBLIC_HOST = "hub.example.test"
 PASSWORD = "hub-test-password"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    f"--host-resolver-rules=MAP {PUBLIC_HOST} 127.0.0.1",
-]
+HUB_CHROMIUM_FLAGS = [*CHROMIUM_FLAGS, f"--host-resolver-rules=MAP {PUBLIC_HOST} 127.0.0.1"]
 NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the notebook on screen
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "browser"
 
@@ -161,7 +152,7 @@ def learner_page(hub):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_FLAGS
+            executable_path=shutil.which("chromium"), headless=True, args=HUB_CHROMIUM_FLAGS
         )
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
