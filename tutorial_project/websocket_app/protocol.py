@@ -17,7 +17,6 @@ real client (``WebsocketCommunicator`` would still report it, misleadingly).
 import json
 import re
 
-
 # Plain ints, not an IntEnum: daphne's websocket library rejects anything else.
 BAD_ROOM = 4400
 UNAUTHENTICATED = 4401

@@ -5,6 +5,7 @@ value between the markers is generated, never typed: from ``benchmarks/results.j
 (timings, rounds) or from ``protocol.py`` (limits). ``python -m workbook bench
 --update-readme`` refreshes them, and tests/test_teaching.py checks they match.
 """
+
 import re
 from pathlib import Path
 
@@ -36,8 +37,9 @@ def figures(results: dict) -> dict[str, str]:
         "fanout_max_clients": str(max(row["clients"] for row in results["fanout"])),
         "startup_rounds": str(results["startup"]["rounds"]),
     }
-    seconds = {name: value for name, value in results.get("notebook_seconds", {}).items()
-               if isinstance(value, (int, float))}
+    seconds = {
+        name: value for name, value in results.get("notebook_seconds", {}).items() if isinstance(value, (int, float))
+    }
     for name, value in seconds.items():
         values[f"notebook_seconds:{name.split('_')[0]}"] = f"{value:.1f} s"
     if seconds:
@@ -49,7 +51,7 @@ def fill(text: str, results: dict) -> str:
     """``text`` with every figure's value replaced by the generated one."""
     values = figures(results)
 
-    def replace(match):
+    def replace(match: re.Match[str]) -> str:
         name = match.group("name")
         if name not in values:
             raise KeyError(f"no generated figure called {name!r} (known: {', '.join(sorted(values))})")

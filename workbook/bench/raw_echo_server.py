@@ -1,15 +1,16 @@
 """The baseline for the echo benchmark: a bare ``websockets`` server doing the same JSON work.
 
-    python -m workbook.bench.raw_echo_server PORT_FILE
+python -m workbook.bench.raw_echo_server PORT_FILE
 """
+
 import asyncio
 import json
 import sys
 
-from websockets.asyncio.server import serve
+from websockets.asyncio.server import ServerConnection, serve
 
 
-async def echo(websocket):
+async def echo(websocket: ServerConnection) -> None:
     await websocket.send(json.dumps({"message": "WebSocket connected"}))
     async for text in websocket:
         message = json.loads(text)["message"]
