@@ -3,4 +3,4 @@
 The fixtures (echo_application, chat_application, tokens) are the checker's own.
 """
 
-from workbook.checker.pytest_fixtures import *  # noqa: F401,F403
+from workbook.checker.pytest_fixtures import *  # noqa: F401,F403  (the fixtures your tests ask for by name)

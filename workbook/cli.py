@@ -4,6 +4,7 @@ Stable names (other tooling relies on them): ``serve``, ``check``, ``hint``,
 ``solution``, ``reset``, ``list``, and the workshop board's ``board``, ``join`` and
 ``leave`` (workbook/board/commands.py); plus ``lab``, ``test`` and ``setup``.
 """
+
 import argparse
 import io
 import os
@@ -11,11 +12,17 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from .paths import NOTEBOOKS_DIR, REPO_DIR
 
+if TYPE_CHECKING:
+    from .exercises import Exercise
 
-def command_setup(args) -> int:
+
+def command_setup(args: argparse.Namespace) -> int:
     """Migrate the database and create the demo users."""
     from .django_env import prepare_database
 
@@ -23,14 +30,19 @@ def command_setup(args) -> int:
     return 0
 
 
-def command_lab(args) -> int:
+def command_lab(args: argparse.Namespace) -> int:
     from .django_env import prepare_database
 
-    print(prepare_database(), "Demo users: alice, bob and carol (README.md has their passwords).",
-          flush=True)
+    print(prepare_database(), "Demo users: alice, bob and carol (README.md has their passwords).", flush=True)
     first = NOTEBOOKS_DIR.relative_to(REPO_DIR).as_posix()
-    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={REPO_DIR}",
-               f"--LabApp.default_url=/lab/tree/{first}", *args.extra]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={REPO_DIR}",
+        f"--LabApp.default_url=/lab/tree/{first}",
+        *args.extra,
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in command:
         # Containers and cloud machines often run as root; Jupyter refuses that by default.
         print("Running as root: passing --allow-root to JupyterLab.", flush=True)
@@ -38,7 +50,7 @@ def command_lab(args) -> int:
     os.execv(sys.executable, command)
 
 
-def command_test(args) -> int:
+def command_test(args: argparse.Namespace) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", *args.extra], cwd=REPO_DIR)
 
 
@@ -50,7 +62,7 @@ def one_line(message: str) -> str:
     return f"{lines[0].removesuffix('Its log ends with:').rstrip(' .')}: {lines[-1]}"
 
 
-def _prepare_database_in_background():
+def _prepare_database_in_background() -> "Future[str]":
     """``prepare_database()`` in a thread; ``.result()`` waits for it (and raises its error)."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -62,7 +74,7 @@ def _prepare_database_in_background():
     return future
 
 
-def command_serve(args) -> int:
+def command_serve(args: argparse.Namespace) -> int:
     # Only what starting daphne needs is imported before it starts: serve should be
     # ready about as soon as a bare `daphne` would be.
     from .redis_server import RedisUnavailable
@@ -70,7 +82,7 @@ def command_serve(args) -> int:
 
     stop_requested = False
 
-    def request_stop(signum, frame):
+    def request_stop(signum: int, frame: FrameType | None) -> None:
         nonlocal stop_requested
         stop_requested = True
 
@@ -78,8 +90,9 @@ def command_serve(args) -> int:
     try:
         # No guard process: serve itself stays in charge (Ctrl-C, SIGTERM), and on Linux the
         # kernel stops daphne if serve dies any other way (processes.start_guarded).
-        server = launch_server(args.stage, host=args.host, port=args.port, layer=args.layer,
-                               redis_url=args.redis_url, guard=False)
+        server = launch_server(
+            args.stage, host=args.host, port=args.port, layer=args.layer, redis_url=args.redis_url, guard=False
+        )
         # The token endpoints need users: set the database up while daphne starts.
         database = _prepare_database_in_background() if args.stage != "echo" else None
         wait_until_ready(server)
@@ -105,14 +118,13 @@ def command_serve(args) -> int:
     crashed = not server.running
     server.stop()
     if crashed:
-        print(f"workbook serve: the server stopped unexpectedly:\n{server.log_tail()}",
-              file=sys.stderr)
+        print(f"workbook serve: the server stopped unexpectedly:\n{server.log_tail()}", file=sys.stderr)
         return 1
     print("Server stopped.")
     return 0
 
 
-def _exercise_or_exit(key):
+def _exercise_or_exit(key: str) -> "Exercise":
     from .exercises import UnknownExercise, find_exercise
 
     try:
@@ -121,7 +133,7 @@ def _exercise_or_exit(key):
         sys.exit(f"workbook: {error}")
 
 
-def command_check(args) -> int:
+def command_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .board.client import report_outcome
@@ -145,15 +157,18 @@ def command_check(args) -> int:
         if args.json:
             print(outcome.to_json(), flush=True)
             continue
-        print(f"[{number}/{len(exercises)}] {outcome} ".replace(
-            f" — {outcome.summary}", f" — {outcome.summary} ({outcome.seconds:.1f} s)", 1).rstrip(), flush=True)
+        print(
+            f"[{number}/{len(exercises)}] {outcome} ".replace(
+                f" — {outcome.summary}", f" — {outcome.summary} ({outcome.seconds:.1f} s)", 1
+            ).rstrip(),
+            flush=True,
+        )
     if not args.json:
-        print(f"{passed} of {len(exercises)} passed"
-              + (" (solutions/)" if args.solutions else ""))
+        print(f"{passed} of {len(exercises)} passed" + (" (solutions/)" if args.solutions else ""))
     return 0 if passed == len(exercises) else 1
 
 
-def command_hint(args) -> int:
+def command_hint(args: argparse.Namespace) -> int:
     from .exercises import HintLevelError, hint
 
     try:
@@ -164,14 +179,14 @@ def command_hint(args) -> int:
     return 0
 
 
-def command_solution(args) -> int:
+def command_solution(args: argparse.Namespace) -> int:
     from .exercises import solution_text
 
     print(solution_text(_exercise_or_exit(args.id)))
     return 0
 
 
-def command_reset(args) -> int:
+def command_reset(args: argparse.Namespace) -> int:
     from .exercises import ResetImpossible, list_backups, reset, restore_commands
 
     exercise = _exercise_or_exit(args.id)
@@ -198,14 +213,14 @@ def command_reset(args) -> int:
     return 0
 
 
-def command_progress(args) -> int:
+def command_progress(args: argparse.Namespace) -> int:
     from .progress import progress_text
 
     print(progress_text())
     return 0
 
 
-def command_watch(args) -> int:
+def command_watch(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .paths import EXERCISES_DIR
@@ -216,28 +231,35 @@ def command_watch(args) -> int:
     return watch(args.id, Path(args.root) if args.root else EXERCISES_DIR, poll=args.poll)
 
 
-def command_list(args) -> int:
+def command_list(args: argparse.Namespace) -> int:
     import json
 
     from .exercises import load_exercises, status_of
 
-    rows = [
-        {"id": exercise.id, "number": exercise.number, "title": exercise.title, "stage": exercise.stage,
-         "exercise_files": [p.relative_to(REPO_DIR).as_posix() for p in exercise.exercise_paths()],
-         "solution_files": [p.relative_to(REPO_DIR).as_posix() for p in exercise.solution_paths()],
-         "status": status_of(exercise)}
+    rows: list[dict[str, Any]] = [
+        {
+            "id": exercise.id,
+            "number": exercise.number,
+            "title": exercise.title,
+            "stage": exercise.stage,
+            "exercise_files": [p.relative_to(REPO_DIR).as_posix() for p in exercise.exercise_paths()],
+            "solution_files": [p.relative_to(REPO_DIR).as_posix() for p in exercise.solution_paths()],
+            "status": status_of(exercise),
+        }
         for exercise in load_exercises()
     ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
-        print(f"{row['number']}. {row['id']:<15} {row['stage']:<5} {row['status']:<22} "
-              f"{row['title']}  ({', '.join(row['exercise_files'])})")
+        print(
+            f"{row['number']}. {row['id']:<15} {row['stage']:<5} {row['status']:<22} "
+            f"{row['title']}  ({', '.join(row['exercise_files'])})"
+        )
     return 0
 
 
-def command_bench(args) -> int:
+def command_bench(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     if args.board:
@@ -267,13 +289,16 @@ def command_bench(args) -> int:
         print("Updated the table in README.md")
     if args.soak:  # loss above the sustainable rate is expected; on Redis, loss nobody was told of is not
         # (the in-memory layer swallows ChannelFull in group_send: its loss is shown, not reported)
-        return 1 if any(row["silent_loss"] for row in results["soak"]["layouts"]
-                        if not row["layout"].startswith("memory")) else 0
+        return (
+            1
+            if any(row["silent_loss"] for row in results["soak"]["layouts"] if not row["layout"].startswith("memory"))
+            else 0
+        )
     lost = sum(row["lost"] for row in results["fanout"])
     return 0 if lost == 0 else 1
 
 
-def command_book(args) -> int:
+def command_book(args: argparse.Namespace) -> int:
     from .book import main as build_book
 
     return build_book(args.output)
@@ -324,12 +349,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     reset = commands.add_parser("reset", help="put an exercise's files back as shipped")
     reset.add_argument("id")
-    reset.add_argument("--list-backups", action="store_true",
-                       help="list the copies earlier resets kept, with the command to restore each")
+    reset.add_argument(
+        "--list-backups",
+        action="store_true",
+        help="list the copies earlier resets kept, with the command to restore each",
+    )
     reset.set_defaults(handler=command_reset)
 
-    progress = commands.add_parser("progress", help="where you stand: passed exercises and the next one "
-                                   "(also what plain `python -m workbook` shows)")
+    progress = commands.add_parser(
+        "progress",
+        help="where you stand: passed exercises and the next one (also what plain `python -m workbook` shows)",
+    )
     progress.set_defaults(handler=command_progress)
 
     watch = commands.add_parser("watch", help="re-check an exercise each time you save it, then move on")
@@ -344,8 +374,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--output", default=str(REPO_DIR / "benchmarks" / "results.json"))
     bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     bench.add_argument("--board", action="store_true", help="only the workshop board: 100 attendees reporting")
-    bench.add_argument("--soak", action="store_true",
-                       help="only the soak: 200 clients in one room, paced sends, every delivery counted")
+    bench.add_argument(
+        "--soak",
+        action="store_true",
+        help="only the soak: 200 clients in one room, paced sends, every delivery counted",
+    )
     bench.set_defaults(handler=command_bench)
 
     book = commands.add_parser("book", help="build the static HTML book: every chapter executed, offline")

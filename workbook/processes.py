@@ -10,6 +10,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 #: Every process the workbook starts carries this variable; its value names the run.
 TAG_VARIABLE = "WORKBOOK_PROCESS_TAG"
@@ -21,7 +22,7 @@ def new_tag(kind: str) -> str:
 
 def start_guarded(
     command: list[str], *, env: dict, cwd: Path, log_dir: Path, log_prefix: str, tag: str, guard: bool = True
-):
+) -> tuple[subprocess.Popen, Path]:
     """Start ``command`` under ``workbook.guard`` with its output in a log file.
 
     Returns ``(process, log_path)``. The guard runs in a session of its own so a
@@ -107,7 +108,7 @@ class GuardedProcess:
     log_path: Path
     tag: str = field(default="", repr=False)  # the WORKBOOK_PROCESS_TAG of its processes
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _running.add(self)
 
     @property
@@ -132,10 +133,10 @@ class GuardedProcess:
         stop_guarded(self.process)
         return True
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
 

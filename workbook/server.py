@@ -60,7 +60,7 @@ class Server(GuardedProcess):
     def url(self, path: str = "/") -> str:
         return self.http_url + "/" + path.lstrip("/")
 
-    def __str__(self):
+    def __str__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"{self.stage} server on {self.http_url} ({state}, {self.layer} layer)"
 
@@ -243,11 +243,12 @@ def _wait_until_listening(server: Server, timeout: float) -> int:
 def _wait_for_handshake(server: Server, timeout: float) -> None:
     """Listening is not enough: Django may still be importing. Wait for a real handshake."""
     from websockets.sync.client import connect
+    from websockets.typing import Origin
 
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with connect(server.ws_url, origin=server.origin, open_timeout=2):
+            with connect(server.ws_url, origin=Origin(server.origin), open_timeout=2):
                 return
         except (OSError, TimeoutError) as error:  # refused or not answering yet
             last_error = error

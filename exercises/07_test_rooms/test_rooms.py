@@ -24,7 +24,7 @@ Check it:  python -m workbook check test_rooms    Run it:  .venv/bin/python -m p
 from channels.layers import get_channel_layer  # noqa: F401  (you will need these)
 from channels.testing import WebsocketCommunicator
 
-from websocket_app.protocol import UNAUTHENTICATED  # noqa: F401
+from websocket_app.protocol import UNAUTHENTICATED  # noqa: F401  (you will need it)
 
 
 async def join(application, room, token):

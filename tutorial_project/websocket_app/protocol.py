@@ -14,6 +14,7 @@ closes with a 4xxx code from ``CLOSE_CODES``: a consumer that closes *before*
 ``accept()`` becomes a bare HTTP 403 in daphne, and the code never reaches a
 real client (``WebsocketCommunicator`` would still report it, misleadingly).
 """
+
 import json
 import re
 
@@ -30,11 +31,12 @@ CLOSE_CODES = {
     BAD_ROOM: ("bad_room", "the room name in the URL is not allowed"),
     UNAUTHENTICATED: (
         "unauthenticated",
-        "no token, or the token is invalid, expired, not an access token, or its user is "
-        "inactive or deleted",
+        "no token, or the token is invalid, expired, not an access token, or its user is inactive or deleted",
     ),
-    TOKEN_EXPIRED: ("token_expired", "the access token expired while the socket was open: "
-                    "get a new one (/api/token/refresh/) and reconnect"),
+    TOKEN_EXPIRED: (
+        "token_expired",
+        "the access token expired while the socket was open: get a new one (/api/token/refresh/) and reconnect",
+    ),
     RATE_LIMITED: ("rate_limited", "the client kept sending far above the rate limit"),
     LAYER_UNAVAILABLE: (
         "layer_unavailable",

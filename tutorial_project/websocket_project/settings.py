@@ -9,6 +9,7 @@ same project serves every stage of the workbook:
 - ``WORKBOOK_DATA_DIR``       where the SQLite database and the dev secret key live
 - ``DJANGO_SECRET_KEY``       a real secret (otherwise one is generated per checkout)
 """
+
 import os
 import secrets
 from datetime import timedelta
@@ -52,6 +53,7 @@ def _dev_secret_key_race(key_file: Path) -> str:
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _dev_secret_key(DATA_DIR)
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 
+
 def _jupyterhub_hosts() -> list:
     """Under JupyterHub the test page is reached through the hub's public address."""
     from urllib.parse import urlsplit
@@ -61,18 +63,18 @@ def _jupyterhub_hosts() -> list:
 
 
 # The Origin check for websockets (AllowedHostsOriginValidator) uses this list too.
-ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"] + _jupyterhub_hosts() + [
-    host for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if host
-]
+ALLOWED_HOSTS = (
+    ["127.0.0.1", "localhost", "[::1]"]
+    + _jupyterhub_hosts()
+    + [host for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if host]
+)
 
 # Under JupyterHub (and Binder) the browser reaches this server through the hub's proxy, by the
 # hub's public name; websocket_app/proxied_host.py accepts that name, learned from the proxy.
 WORKBOOK_JUPYTERHUB_PREFIX = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
 
 # Pages allowed to show /test-ws/ in an iframe (JupyterLab on any local port).
-WORKBOOK_FRAME_ANCESTORS = os.environ.get(
-    "WORKBOOK_FRAME_ANCESTORS", "http://localhost:* http://127.0.0.1:*"
-)
+WORKBOOK_FRAME_ANCESTORS = os.environ.get("WORKBOOK_FRAME_ANCESTORS", "http://localhost:* http://127.0.0.1:*")
 
 INSTALLED_APPS = [
     "daphne",  # first: its runserver command replaces Django's, serving ASGI
@@ -146,11 +148,7 @@ STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Setup 2: JWT ---------------------------------------------------------------
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": (
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
-    )
-}
+REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": ("rest_framework_simplejwt.authentication.JWTAuthentication",)}
 SIMPLE_JWT = {
     # simplejwt's defaults, written out so learners can see (and change) them.
     # WORKBOOK_ACCESS_TOKEN_SECONDS shortens access tokens for demos and tests.
@@ -196,9 +194,7 @@ elif WORKBOOK_CHANNEL_LAYER in _REDIS_BACKENDS:
         }
     }
 else:
-    raise ValueError(
-        f"WORKBOOK_CHANNEL_LAYER={WORKBOOK_CHANNEL_LAYER!r}: use memory, redis or redis-pubsub"
-    )
+    raise ValueError(f"WORKBOOK_CHANNEL_LAYER={WORKBOOK_CHANNEL_LAYER!r}: use memory, redis or redis-pubsub")
 
 # --- Logging ------------------------------------------------------------------------
 # daphne prints every log record once, with a timestamp. Django's own console handler would

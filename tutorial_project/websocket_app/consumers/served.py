@@ -1,6 +1,7 @@
 """What ``python -m workbook serve --stage ...`` (and every notebook) runs: each stage's
 consumer with the later chapters' defences in front of it. Read a class's bases left
 to right: each mixin wraps the ones after it."""
+
 from .authenticated import AuthenticatedEchoConsumer
 from .chat import ChatConsumer
 from .echo import EchoConsumer
@@ -14,13 +15,13 @@ class ServedEchoConsumer(RateLimitMixin, EchoConsumer):
     pass
 
 
-class ServedAuthenticatedEchoConsumer(RateLimitMixin, TokenExpiryMixin, TicketAuthMixin,
-                                      AuthenticatedEchoConsumer):
+class ServedAuthenticatedEchoConsumer(RateLimitMixin, TokenExpiryMixin, TicketAuthMixin, AuthenticatedEchoConsumer):
     pass
 
 
-class ServedChatConsumer(RateLimitMixin, TokenExpiryMixin, TicketAuthMixin, LayerLossMixin,
-                         RoomOverloadMixin, FastFanoutMixin, ChatConsumer):
+class ServedChatConsumer(
+    RateLimitMixin, TokenExpiryMixin, TicketAuthMixin, LayerLossMixin, RoomOverloadMixin, FastFanoutMixin, ChatConsumer
+):
     pass
 
 
