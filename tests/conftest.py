@@ -27,6 +27,18 @@ def pytest_configure(config):
     prepare_database(stdout=io.StringIO())
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Each notebook's headless time (kernel start included), when the notebooks ran."""
+    import sys
+
+    timings = getattr(sys.modules.get("test_notebooks"), "NOTEBOOK_SECONDS", {})
+    if timings:
+        terminalreporter.section("notebook times (headless, kernel start included)")
+        for name, seconds in timings.items():
+            terminalreporter.write_line(f"{seconds:6.1f} s  {name}")
+        terminalreporter.write_line(f"{sum(timings.values()):6.1f} s  all {len(timings)} notebooks")
+
+
 def pytest_sessionfinish(session, exitstatus):
     from workbook.processes import processes_tagged, stop_all
 

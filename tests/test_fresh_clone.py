@@ -40,6 +40,9 @@ def test_every_run_works_not_just_the_first(tmp_path):
     first = workbook(clone, "setup")
     assert first.returncode == 0, first.stderr[-3000:]
     assert "creating a virtual environment" in first.stderr
+    # One line per phase, not one per package: the installer's own output goes to a log.
+    assert "Django==" not in first.stderr and (clone / ".venv" / "install.log").is_file()
+    assert len(first.stderr.splitlines()) < 20, first.stderr
     assert "Ready: applied" in first.stdout
 
     # Day two: the same command again, and other commands. Nothing is installed again.

@@ -22,6 +22,10 @@ NOTEBOOKS = sorted(
 )
 
 
+#: Headless time of each notebook, kernel start included; shown in the run's summary.
+NOTEBOOK_SECONDS: dict[str, float] = {}
+
+
 def notebook_id(path: Path) -> str:
     return path.relative_to(REPO).as_posix()
 
@@ -32,7 +36,7 @@ def test_notebook_runs_headless_and_cleans_up(path, tmp_path):
     # An empty data folder, as on a hub or Binder where nobody ran `python -m workbook setup`:
     # the notebook must migrate the database and create the demo users itself.
     notebook, seconds, run_id = run_notebook(path, env={"WORKBOOK_DATA_DIR": str(tmp_path / "data")})
-    print(f"{notebook_id(path)}: {seconds:.1f} s")
+    NOTEBOOK_SECONDS[notebook_id(path)] = seconds  # printed at the end of the run (conftest.py)
     for cell, errors, expected in error_cells(notebook):
         raise AssertionError(
             f"cell {cell.id} {'did not raise' if expected else 'raised'}: {cell.source[:200]}\n"

@@ -11,11 +11,10 @@ configured in ``book/conf.py``. This module:
    instructor's guide as an appendix;
 3. runs Sphinx on them into the output folder (incremental: unchanged pages are not redone).
 
-Diagrams use a local mermaid.js, fetched once from the npm registry (``npm pack``, checked
-against a pinned hash); after that, building and reading the book need no network.
+Diagrams use a local mermaid.js, kept in ``book/vendor/`` (from npm's mermaid@12.3.0, checked
+against a pinned hash): building and reading the book need no network at all.
 """
 
-import base64
 import concurrent.futures
 import contextlib
 import hashlib
@@ -26,7 +25,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import uuid
@@ -60,8 +58,12 @@ CELL_TIMEOUT = 120
 WORKERS = 2  # notebooks mostly wait on sockets; two at once halve the time on two cores
 
 MERMAID_VERSION = "12.3.0"
-# npm's "dist.integrity" of mermaid@12.3.0: the tarball must hash to exactly this.
-MERMAID_INTEGRITY = "sha512-4113TdXeLAsMruJ79OpFL5O8+LTFXhQqZ260rF3tgUmiNAtRm4Uume04I+65PRN6yZ69J4f8rVYWW8zRk65UYw=="
+# npm's "dist.integrity" of the mermaid@12.3.0 tarball that book/vendor/ was taken from,
+MERMAID_NPM_INTEGRITY = (
+    "sha512-4113TdXeLAsMruJ79OpFL5O8+LTFXhQqZ260rF3tgUmiNAtRm4Uume04I+65PRN6yZ69J4f8rVYWW8zRk65UYw=="
+)
+# and the SHA-256 of its dist/mermaid.min.js as kept there.
+MERMAID_SHA256 = "336df803d87a38b70a01e736e666c8f7601d2ce42f5e47c8fafe5d721074b9a3"
 
 # Links between notebooks that point at something that is not a chapter page of the book.
 LINK_TARGETS = {"exercises.ipynb": "exercises/index.md"}
@@ -454,47 +456,16 @@ def write_sources(source_dir: Path, notebooks: dict) -> list[Path]:
 
 
 def mermaid_dir() -> Path:
-    """A folder holding mermaid.min.js (and its licence), fetched from npm once."""
-    folder = CACHE_DIR / f"mermaid-{MERMAID_VERSION}"
-    if (folder / "mermaid.min.js").exists():
-        return folder
-    npm = shutil.which("npm")
-    if npm is None:
-        raise BookError(
-            "the book draws its diagrams with mermaid.js from the npm registry, and "
-            "npm is not installed (Debian: apt install npm); it is needed once, for "
-            "the first build"
-        )
-    with tempfile.TemporaryDirectory(prefix="workbook-mermaid-") as temp:
-        result = subprocess.run(
-            [npm, "pack", f"mermaid@{MERMAID_VERSION}", "--silent", "--pack-destination", temp],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        tarballs = list(Path(temp).glob("mermaid-*.tgz"))
-        if result.returncode != 0 or not tarballs:
-            raise BookError(
-                f"npm pack mermaid@{MERMAID_VERSION} failed: {(result.stderr or result.stdout).strip()[-500:]}"
-            )
-        data = tarballs[0].read_bytes()
-        integrity = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
-        if integrity != MERMAID_INTEGRITY:
-            raise BookError(f"mermaid@{MERMAID_VERSION} from npm does not match its pinned hash")
-        staging = Path(temp) / "mermaid"
-        staging.mkdir()
-        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-            for member, target in (
-                ("package/dist/mermaid.min.js", "mermaid.min.js"),
-                ("package/LICENSE", "mermaid-LICENSE.txt"),
-            ):
-                extracted = archive.extractfile(member)
-                if extracted is None:  # a directory or a link where the file should be
-                    raise BookError(f"mermaid@{MERMAID_VERSION} from npm has no file {member}")
-                (staging / target).write_bytes(extracted.read())
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(folder, ignore_errors=True)
-        shutil.move(str(staging), folder)
+    """The folder with mermaid.min.js and its licence, shipped in the repository.
+
+    mermaid.js is not on PyPI, and fetching it at build time would break "fully offline":
+    the file from npm's ``mermaid@12.3.0`` (tarball integrity ``MERMAID_NPM_INTEGRITY``) is
+    kept in ``book/vendor/``, and checked against its hash before every build.
+    """
+    folder = CONFIG_DIR / "vendor" / f"mermaid-{MERMAID_VERSION}"
+    script = folder / "mermaid.min.js"
+    if not script.is_file() or hashlib.sha256(script.read_bytes()).hexdigest() != MERMAID_SHA256:
+        raise BookError(f"{script} is missing or changed: restore it with git checkout -- {script}")
     return folder
 
 
