@@ -15,6 +15,7 @@ import uuid
 
 import httpx
 import pytest
+from helpers import REPO
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -28,8 +29,6 @@ from websocket_app.protocol import (
 )
 from workbook.board.client import JoinError, base_url, join, leave, load_credentials, read_queue, report_outcome, scrub
 from workbook.board.server import start_board
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import time
 
 import httpx
 import pytest
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from helpers import REPO
 
 
 def start_board_command(*args, env):

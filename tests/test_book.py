@@ -20,12 +20,12 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import nbformat
 import pytest
+from helpers import REPO
 
 from workbook.book import LIVE_PAGE_NOTE, chapters
 from workbook.exercises import load_exercises
 
 pytestmark = pytest.mark.timeout(900)  # the first test pays for the build
-REPO = Path(__file__).resolve().parent.parent
 JWT = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")
 WAIT_MS = 20_000
 

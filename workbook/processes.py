@@ -140,10 +140,6 @@ class GuardedProcess:
         self.stop()
 
 
-def running_processes() -> list:
-    return list(_running)
-
-
 @atexit.register
 def stop_all() -> None:
     """Stop every server this process started (runs at interpreter and kernel shutdown)."""

@@ -85,7 +85,7 @@ class TokenExpiryMixin:
     def close_at(self, expires_at: int):
         if self.expiry_task is not None:
             self.expiry_task.cancel()
-        self.expiry_task = asyncio.ensure_future(self.close_at_expiry(expires_at))
+        self.expiry_task = asyncio.create_task(self.close_at_expiry(expires_at))
 
     async def close_at_expiry(self, expires_at: int):
         await asyncio.sleep(max(0.0, expires_at - time.time()))
