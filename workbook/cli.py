@@ -11,9 +11,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import Future
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from .paths import NOTEBOOKS_DIR, REPO_DIR
@@ -77,16 +75,11 @@ def _prepare_database_in_background() -> "Future[str]":
 def command_serve(args: argparse.Namespace) -> int:
     # Only what starting daphne needs is imported before it starts: serve should be
     # ready about as soon as a bare `daphne` would be.
+    from .processes import StopRequest, run_until_stopped
     from .redis_server import RedisUnavailable
     from .server import ServerStartError, launch_server, wait_until_ready
 
-    stop_requested = False
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-
-    signal.signal(signal.SIGTERM, request_stop)
+    stop = StopRequest()
     try:
         # No guard process: serve itself stays in charge (Ctrl-C, SIGTERM), and on Linux the
         # kernel stops daphne if serve dies any other way (processes.start_guarded).
@@ -106,22 +99,15 @@ def command_serve(args: argparse.Namespace) -> int:
     print(f"  test page: {server.url('/test-ws/')}", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     shown = len(server.log())
-    try:
-        while server.running and not stop_requested:
-            log = server.log()
-            if not args.quiet and len(log) > shown:
-                print(log[shown:], end="", flush=True)
-            shown = len(log)
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
-    crashed = not server.running
-    server.stop()
-    if crashed:
-        print(f"workbook serve: the server stopped unexpectedly:\n{server.log_tail()}", file=sys.stderr)
-        return 1
-    print("Server stopped.")
-    return 0
+
+    def echo_new_log_lines() -> None:
+        nonlocal shown
+        log = server.log()
+        if not args.quiet and len(log) > shown:
+            print(log[shown:], end="", flush=True)
+        shown = len(log)
+
+    return run_until_stopped(server, "serve", "Server", stop, on_tick=echo_new_log_lines)
 
 
 def _exercise_or_exit(key: str) -> "Exercise":

@@ -7,9 +7,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Self
 
 #: Every process the workbook starts carries this variable; its value names the run.
@@ -145,3 +148,35 @@ def stop_all() -> None:
     """Stop every server this process started (runs at interpreter and kernel shutdown)."""
     for server in list(_running):
         server.stop()
+
+
+class StopRequest:
+    """Notes Ctrl-C (SIGINT) or SIGTERM (a service manager, ``kill``), so that a long-running
+    command stops its server and exits cleanly whenever the signal comes: a KeyboardInterrupt
+    raised between two print() calls would skip the clean stop."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        signal.signal(signal.SIGINT, self._request)
+        signal.signal(signal.SIGTERM, self._request)
+
+    def _request(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+
+
+def run_until_stopped(
+    process: GuardedProcess, command: str, what: str, stop: StopRequest, on_tick: Callable[[], None] | None = None
+) -> int:
+    """Keep ``process`` running until Ctrl-C or SIGTERM, then stop it (exit code 0); if it ends by
+    itself, say so with the end of its log (exit code 1). ``on_tick`` runs every 0.2 s."""
+    while process.running and not stop.requested:
+        if on_tick is not None:
+            on_tick()
+        time.sleep(0.2)
+    crashed = not process.running
+    process.stop()
+    if crashed:
+        print(f"workbook {command}: the {what.lower()} stopped unexpectedly:\n{process.log_tail()}", file=sys.stderr)
+        return 1
+    print(f"{what} stopped.")
+    return 0

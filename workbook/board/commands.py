@@ -1,11 +1,8 @@
 """``python -m workbook board | join | leave`` (stable names and options: a contract)."""
 
 import argparse
-import signal
 import socket
 import sys
-import time
-from types import FrameType
 
 
 def add_board_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -40,6 +37,7 @@ def _lan_address() -> str:
 
 def command_board(args: argparse.Namespace) -> int:
     from ..cli import one_line
+    from ..processes import StopRequest, run_until_stopped
     from ..redis_server import RedisUnavailable
     from ..server import ServerStartError
     from .server import remember_code_and_key, remembered_code_and_key, start_board
@@ -49,13 +47,7 @@ def command_board(args: argparse.Namespace) -> int:
     key = args.key or (remembered_key if code == remembered_code else None)
     everywhere = args.host in ("0.0.0.0", "::", "")
     public_host = _lan_address() if everywhere else args.host
-    stop_requested = False
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-
-    signal.signal(signal.SIGTERM, request_stop)
+    stop = StopRequest()
     try:
         board = start_board(
             host=args.host,
@@ -75,18 +67,7 @@ def command_board(args: argparse.Namespace) -> int:
     print(f"  instructor page (keep the key to yourself): {board.page_url}", flush=True)
     print(f"  attendees type: {board.join_command}", flush=True)
     print("Press Ctrl-C to stop; the board keeps its data for the next start.", flush=True)
-    try:
-        while board.running and not stop_requested:
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
-    crashed = not board.running
-    board.stop()
-    if crashed:
-        print(f"workbook board: the board stopped unexpectedly:\n{board.log_tail()}", file=sys.stderr)
-        return 1
-    print("Board stopped.")
-    return 0
+    return run_until_stopped(board, "board", "Board", stop)
 
 
 def command_join(args: argparse.Namespace) -> int:
