@@ -91,21 +91,28 @@ def main(argv: list[str] | None = None) -> int:
 
     preexec = _die_with_parent if sys.platform.startswith("linux") else None
     child = subprocess.Popen(command, preexec_fn=preexec)
-    stopping = False
+
+    stop_requested_at: list[float] = []
 
     def on_signal(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
+        # Pass the stop on at once, not at the next poll: a notebook stopping six servers
+        # would otherwise wait up to POLL_SECONDS for each.
+        if not stop_requested_at:
+            stop_requested_at.append(time.monotonic())
+            child.terminate()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     while True:
-        code = child.poll()
-        if code is not None:
-            return code
-        if stopping or not _owner_alive(args.owner):
+        try:
+            return child.wait(POLL_SECONDS)  # returns as soon as the child has exited
+        except subprocess.TimeoutExpired:
+            pass
+        if stop_requested_at and time.monotonic() - stop_requested_at[0] > STOP_GRACE_SECONDS:
+            child.kill()  # asked to stop and did not: no server outlives a stop
+            return child.wait()
+        if not _owner_alive(args.owner):
             return _stop(child)
-        time.sleep(POLL_SECONDS)
 
 
 if __name__ == "__main__":

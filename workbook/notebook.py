@@ -148,6 +148,8 @@ def stop(server: Server) -> None:
 
 def stop_all() -> None:
     """Stop every server this kernel started with ``serve`` (and the notebook demos)."""
+    for server in _servers.values():  # all at once: each takes a moment to shut down
+        server.request_stop()
     for server in list(_servers.values()):
         stop(server)
 

@@ -61,11 +61,12 @@ def start_guarded(
     return process, Path(log_name)
 
 
-def stop_guarded(process: subprocess.Popen, timeout: float = 10.0) -> None:
+def stop_guarded(process: subprocess.Popen, timeout: float = 10.0, signalled: bool = False) -> None:
     """SIGTERM the guard (which stops its child) or the unguarded child, then make sure the
-    whole group is gone."""
+    whole group is gone. ``signalled``: the SIGTERM was sent already (``request_stop``)."""
     if process.poll() is None:
-        process.terminate()
+        if not signalled:
+            process.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout)
     with contextlib.suppress(ProcessLookupError, PermissionError):  # anything left in its session
@@ -110,6 +111,7 @@ class GuardedProcess:
     process: subprocess.Popen = field(repr=False)
     log_path: Path
     tag: str = field(default="", repr=False)  # the WORKBOOK_PROCESS_TAG of its processes
+    _stop_requested: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         _running.add(self)
@@ -128,12 +130,18 @@ class GuardedProcess:
     def log_tail(self, lines: int = 15) -> str:
         return "\n".join(self.log().splitlines()[-lines:])
 
+    def request_stop(self) -> None:
+        """Ask the server to stop (SIGTERM) and return at once; ``stop()`` waits for it."""
+        if self in _running and self.process.poll() is None and not self._stop_requested:
+            self._stop_requested = True
+            self.process.terminate()
+
     def stop(self) -> bool:
         """Stop the server. Returns False (and does nothing) if it was already stopped."""
         if self not in _running:
             return False
         _running.discard(self)
-        stop_guarded(self.process)
+        stop_guarded(self.process, signalled=self._stop_requested)
         return True
 
     def __enter__(self) -> Self:
@@ -146,7 +154,10 @@ class GuardedProcess:
 @atexit.register
 def stop_all() -> None:
     """Stop every server this process started (runs at interpreter and kernel shutdown)."""
-    for server in list(_running):
+    stopping = list(_running)
+    for server in stopping:  # all at once: each takes a moment to shut down
+        server.request_stop()
+    for server in stopping:
         server.stop()
 
 
