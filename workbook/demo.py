@@ -4,6 +4,7 @@ live fan-out, and the full benchmark's results read from ``benchmarks/results.js
 The notebook stays about channel layers; the plumbing lives here.
 """
 
+import asyncio
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -52,9 +53,9 @@ async def alice_and_bob(
     path = f"ws/chat/{room}/"
     alice = await Client.connect(server_a, "alice", token=tokens["alice"], path=path, transcript=transcript)
     bob = await Client.connect(server_b, "bob", token=tokens["bob"], path=path, transcript=transcript)
-    await alice.receive_all(0.3), await bob.receive_all(0.3)
+    await asyncio.gather(alice.receive_all(), bob.receive_all())  # the join notices, whoever hears them
     await alice.send(f"hi from port {server_a.port}")
-    heard = await bob.receive_all(0.5)
+    heard, _ = await asyncio.gather(bob.receive_all(), alice.receive_all())  # Alice's copy too
     return alice, bob, heard
 
 
@@ -66,7 +67,7 @@ async def small_fanout(
 
     rows = []
     for label, servers in layouts.items():
-        figures = await fanout_latencies(servers, clients, rounds=rounds, token=token, warmup=1)
+        figures = await fanout_latencies(servers, clients, rounds=rounds, token=token, warmup=1, quiet=0.2, pause=0)
         rows.append({"layout": label, **figures})
     return rows
 

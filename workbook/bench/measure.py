@@ -229,11 +229,22 @@ def echo(count: int, passes: int = 2) -> dict:
 
 
 # --- Fan-out: one message to every client of a room -----------------------------------------
-async def fanout_latencies(servers: list, clients: int, rounds: int, token: str, warmup: int = 5) -> dict:
+async def fanout_latencies(
+    servers: list,
+    clients: int,
+    rounds: int,
+    token: str,
+    warmup: int = 5,
+    quiet: float = 0.5,
+    pause: float = 0.1,
+) -> dict:
     """Milliseconds from one client's send to each client's receipt, over ``rounds`` messages.
 
     Clients are spread over ``servers`` in turn; the sender is on the first server. The
     first ``warmup`` messages are sent but not counted (first-use costs, not fan-out).
+    The rounds start once the join notices have stopped arriving for ``quiet`` s, and
+    ``pause`` s apart: 0.1 s keeps a long run under the 10 messages/s rate limit of a
+    connection (a few rounds fit in its burst of 20 without any pause).
     """
     room = f"ws/chat/bench-{uuid.uuid4().hex[:8]}/?token={token}"
     sockets = [
@@ -258,7 +269,7 @@ async def fanout_latencies(servers: list, clients: int, rounds: int, token: str,
                 waiting[message].set()
 
     readers = [asyncio.create_task(read(websocket)) for websocket in sockets]
-    await until_quiet(last_frame)  # the join notices: 200 clients joining is 20 000 deliveries
+    await until_quiet(last_frame, quiet)  # the join notices: 200 clients joining is 20 000 deliveries
     latencies, lost = [], 0
     cpu_before = server_cpu_seconds(servers)
     try:
@@ -276,7 +287,7 @@ async def fanout_latencies(servers: list, clients: int, rounds: int, token: str,
                     latencies += [(moment - started) * 1000 for moment in receipts]
                 if number == -1:
                     cpu_before = server_cpu_seconds(servers)
-                await asyncio.sleep(0.1)  # under the 10 messages/s rate limit of a connection
+                await asyncio.sleep(pause)
             cpu = server_cpu_seconds(servers) - cpu_before
     finally:
         for reader in readers:
