@@ -16,6 +16,29 @@ def test_check_returns_an_outcome_that_renders_itself():
     assert "exercises/01_echo_types/consumers.py" in rendered and "TODO" in rendered
 
 
+def test_a_shipped_exercise_is_checked_in_the_kernel_and_kept_like_any_check(tmp_path, monkeypatch):
+    """No fresh process for files as shipped, but the outcome is recorded for progress and
+    queued for a joined workshop board exactly as ``python -m workbook check`` does."""
+    import json
+
+    from workbook.board.client import CREDENTIALS, read_queue
+    from workbook.exercises import files_hash, find_exercise, recorded_progress
+
+    monkeypatch.setenv("WORKBOOK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("WORKBOOK_BOARD_DIR", str(tmp_path / "board"))
+    (tmp_path / "board").mkdir()
+    (tmp_path / "board" / CREDENTIALS).write_text(json.dumps({"url": "http://127.0.0.1:9/", "token": "t"}))
+    outcome = notebook.check("rooms")
+    assert outcome.status is Status.NOT_ATTEMPTED
+    assert recorded_progress()["rooms"] == {
+        "status": "not attempted",
+        "sha256": files_hash(find_exercise("rooms")),
+    }
+    assert [(report["exercise"], report["outcome"]) for report in read_queue(tmp_path / "board")] == [
+        ("rooms", "not attempted")
+    ]
+
+
 def test_check_of_an_unknown_exercise_is_an_error_outcome_naming_the_exercises():
     outcome = notebook.check("nope")
     assert outcome.status is Status.ERROR

@@ -122,14 +122,13 @@ def _exercise_or_exit(key: str) -> "Exercise":
 def command_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .board.client import report_outcome
     from .django_env import prepare_database
-    from .exercises import files_hash, load_exercises, record_outcome
+    from .exercises import files_hash, load_exercises
     from .paths import EXERCISES_DIR, SOLUTIONS_DIR
 
     exercises = [_exercise_or_exit(key) for key in args.ids] or load_exercises()
     prepare_database(stdout=io.StringIO())  # the checks log the demo users in
-    from .checker import check_exercise
+    from .checker import check_exercise, keep_outcome
 
     root = SOLUTIONS_DIR if args.solutions else Path(args.root) if args.root else EXERCISES_DIR
     passed = 0
@@ -138,8 +137,7 @@ def command_check(args: argparse.Namespace) -> int:
         outcome = check_exercise(exercise, root)
         passed += outcome.passed
         if not args.solutions:
-            record_outcome(exercise, outcome.status, checked_hash)
-            report_outcome(outcome)  # to the workshop board, if joined: background, never fails
+            keep_outcome(exercise, outcome, checked_hash)
         if args.json:
             print(outcome.to_json(), flush=True)
             continue

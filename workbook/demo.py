@@ -55,7 +55,7 @@ async def alice_and_bob(
     bob = await Client.connect(server_b, "bob", token=tokens["bob"], path=path, transcript=transcript)
     await asyncio.gather(alice.receive_all(), bob.receive_all())  # the join notices, whoever hears them
     await alice.send(f"hi from port {server_a.port}")
-    heard, _ = await asyncio.gather(bob.receive_all(), alice.receive_all())  # Alice's copy too
+    heard: list[Any] = (await asyncio.gather(bob.receive_all(), alice.receive_all()))[0]  # Alice's copy too
     return alice, bob, heard
 
 

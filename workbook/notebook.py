@@ -327,6 +327,9 @@ def check(exercise_id: str) -> "Outcome":
     from .checker.outcome import ERROR, Outcome
     from .paths import REPO_DIR
 
+    shipped = _as_shipped(exercise_id)
+    if shipped is not None:  # nothing of yours to run yet: no need for a fresh process
+        return shipped
     try:
         result = subprocess.run(
             [sys.executable, "-m", "workbook", "check", exercise_id, "--json"],
@@ -347,6 +350,22 @@ def check(exercise_id: str) -> "Outcome":
         return Outcome.from_json(lines[-1])
     except (TypeError, ValueError, json.JSONDecodeError) as error:
         return Outcome(exercise_id, ERROR, f"the checker's answer could not be read: {error}", "")
+
+
+def _as_shipped(exercise_id: str) -> "Outcome | None":
+    """NOT ATTEMPTED (recorded like any check) while the exercise's files are as shipped."""
+    from .checker import keep_outcome, shipped_outcome
+    from .exercises import UnknownExercise, files_hash, find_exercise
+
+    try:
+        exercise = find_exercise(exercise_id)
+    except UnknownExercise:
+        return None  # the checker's own process says so, in its words
+    checked_hash = files_hash(exercise)
+    outcome = shipped_outcome(exercise)
+    if outcome is not None:
+        keep_outcome(exercise, outcome, checked_hash)
+    return outcome
 
 
 def progress() -> HTML:

@@ -46,14 +46,9 @@ def check_exercise(exercise: Exercise, root: Path = EXERCISES_DIR) -> Outcome:
     """Check the learner's files under ``root`` (``solutions/`` for the reference)."""
     started = time.monotonic()
     learner_file = exercise.main_file(root)
-    learner_path = repo_relative(learner_file)
-    if root != SOLUTIONS_DIR and not exercise.attempted(root):
-        return Outcome(
-            exercise.id,
-            NOT_ATTEMPTED,
-            f"{learner_path} is as shipped",
-            f"edit {learner_path} where it says TODO, then check again",
-        )
+    shipped = shipped_outcome(exercise, root)
+    if shipped is not None:
+        return shipped
     if exercise.kind == "tests":
         from .testwriting import check_tests
 
@@ -62,6 +57,28 @@ def check_exercise(exercise: Exercise, root: Path = EXERCISES_DIR) -> Outcome:
         outcome = _run(exercise, learner_file)
     outcome.seconds = round(time.monotonic() - started, 2)
     return outcome
+
+
+def shipped_outcome(exercise: Exercise, root: Path = EXERCISES_DIR) -> Outcome | None:
+    """NOT ATTEMPTED while the learner's files are exactly as shipped; None once edited."""
+    if root == SOLUTIONS_DIR or exercise.attempted(root):
+        return None
+    learner_path = repo_relative(exercise.main_file(root))
+    return Outcome(
+        exercise.id,
+        NOT_ATTEMPTED,
+        f"{learner_path} is as shipped",
+        f"edit {learner_path} where it says TODO, then check again",
+    )
+
+
+def keep_outcome(exercise: Exercise, outcome: Outcome, checked_hash: str) -> None:
+    """Remember the outcome for these files (``progress``) and tell the workshop board, if joined."""
+    from ..board.client import report_outcome
+    from ..exercises import record_outcome
+
+    record_outcome(exercise, outcome.status, checked_hash)
+    report_outcome(outcome)  # background, never fails
 
 
 def _run(exercise: Exercise, learner_file: Path) -> Outcome:
