@@ -56,3 +56,25 @@ def test_a_hanging_run_is_stopped(folder):
     (folder.path / "test_hang.py").write_text("import time\n\ndef test_hang():\n    time.sleep(30)\n")
     run = folder.run("test_hang.py", timeout=3, options=("-p", "no:timeout"))
     assert run.returncode == -1 and "did not finish within 3 s" in run.output
+
+
+def test_the_demo_users_sign_in_with_the_fast_hasher_in_the_copy(folder):
+    (folder.path / "test_sign_in.py").write_text(
+        "from django.contrib.auth import authenticate\n"
+        "def test_alice_signs_in():\n"
+        "    alice = authenticate(username='alice', password='alice-pass-123')\n"
+        "    assert alice is not None and alice.password.startswith('md5$')\n"
+        "def test_a_wrong_password_does_not():\n"
+        "    assert authenticate(username='alice', password='alice-pass-124') is None\n"
+    )
+    folder.run("test_sign_in.py", expect={"test_alice_signs_in": "PASSED", "test_a_wrong_password_does_not": "PASSED"})
+
+
+def test_only_the_plugins_the_folder_needs_are_loaded(folder):
+    (folder.path / "test_plugins.py").write_text(
+        "def test_plugins(request):\n"
+        "    names = {name for name, _ in request.config.pluginmanager.list_name_plugin()}\n"
+        "    assert {'pytest_asyncio.plugin', 'pytest_timeout'} <= names, names\n"
+        "    assert 'anyio' not in names, names\n"
+    )
+    folder.run("test_plugins.py", expect={"test_plugins": "PASSED"})

@@ -10,6 +10,7 @@ a fresh process also imports your latest code and never leaves the kernel in a
 half-torn-down state when a test hangs or crashes.
 """
 
+import contextlib
 import html
 import os
 import re
@@ -86,6 +87,9 @@ def alice_token():
 def bob_token():
     return access_token("bob")
 '''
+
+# pytest-asyncio and pytest-timeout (pytest.ini uses both), and a quicker exit; see environment().
+PLUGINS = ("-p", "pytest_asyncio.plugin", "-p", "pytest_timeout", "-p", "workbook.pytest_quick_exit")
 
 SUMMARY = re.compile(r"^=* ?(?:\d+ \w+.* in [\d.]+s|no tests ran.*) ?=*$")
 OutcomeRow = tuple[str, str, str]  # (outcome, test id, message)
@@ -164,6 +168,30 @@ def parse_report(report: Path) -> list[OutcomeRow]:
     return outcomes
 
 
+def use_fast_hasher_for_demo_users(database: Path) -> None:
+    """Store the demo users' passwords in a test database with Django's fast MD5 hasher.
+
+    Django's default hasher costs ~0.6 s per login, on purpose (it slows down guessing). Tests
+    that sign in or create users need not pay it: with ``WORKBOOK_FAST_PASSWORD_HASHER=1`` the
+    project's settings use the MD5 hasher, and these hashes match it. Only this copy changes;
+    the database and the servers of the notebooks keep the default hasher.
+    """
+    import sqlite3
+
+    from django.contrib.auth.hashers import MD5PasswordHasher
+
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))
+    from websocket_app.management.commands.create_demo_users import DEMO_USERS
+
+    hasher = MD5PasswordHasher()
+    with contextlib.closing(sqlite3.connect(database)) as connection, connection:
+        connection.executemany(
+            "UPDATE auth_user SET password = ? WHERE username = ?",
+            [(hasher.encode(password, hasher.salt()), username) for username, password in DEMO_USERS.items()],
+        )
+
+
 class UnexpectedOutcome(AssertionError):
     """A test did not end the way the notebook says it does."""
 
@@ -183,6 +211,8 @@ class TestFolder:
         for name in ("db.sqlite3", "secret_key"):
             if (data_dir() / name).exists():
                 shutil.copy2(data_dir() / name, self.data / name)
+        if (self.data / "db.sqlite3").exists():
+            use_fast_hasher_for_demo_users(self.data / "db.sqlite3")
 
     def __str__(self) -> str:
         return str(self.path)
@@ -201,6 +231,12 @@ class TestFolder:
             "WORKBOOK_DATA_DIR": str(self.data),
             "COLUMNS": "200",
             "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), str(REPO_DIR)]),
+            # Tests only (as in the workbook's own suite): the settings switch to a fast password
+            # hasher, in pytest and in the servers the tests start; see use_fast_hasher_for_demo_users.
+            "WORKBOOK_FAST_PASSWORD_HASHER": "1",
+            # Load only the plugins pytest.ini relies on (named in run()), not every pytest plugin
+            # installed in this environment (anyio's, platformdirs'...): ~0.2 s less per run.
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         }
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # a kernel may have set it; tests must not
         return env
@@ -228,6 +264,7 @@ class TestFolder:
             "--color=no",
             "-p",
             "no:cacheprovider",
+            *PLUGINS,
             "-W",
             "ignore::DeprecationWarning",
             f"--junitxml={report}",
