@@ -261,13 +261,15 @@ def command_bench(args: argparse.Namespace) -> int:
     progress = lambda text: print(text, flush=True)  # noqa: E731
     if args.soak:  # kept apart from the main run: results.json keeps both
         results = report.run_soak(args.quick, token, progress)
+    elif args.notebooks:
+        results = report.run_notebooks(progress)
     else:
         results = report.run(args.quick, token, with_notebooks=not args.no_notebooks, progress=progress)
     output = Path(args.output)
     results = report.merged_with_previous(results, output)
     report.save(results, output)
     print(report.table(results))
-    print(f"\nSaved {output}" + ("" if args.soak else f" and {output.with_name('fanout.png')}"))
+    print(f"\nSaved {output}" + ("" if args.soak or args.notebooks else f" and {output.with_name('fanout.png')}"))
     if args.update_readme:
         report.update_readme(results)
         print("Updated the table in README.md")
@@ -278,6 +280,8 @@ def command_bench(args: argparse.Namespace) -> int:
             if any(row["silent_loss"] for row in results["soak"]["layouts"] if not row["layout"].startswith("memory"))
             else 0
         )
+    if args.notebooks:
+        return 1 if "failed" in results["notebook_seconds"].values() else 0
     lost = sum(row["lost"] for row in results["fanout"])
     return 0 if lost == 0 else 1
 
@@ -355,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="measure start-up, echo and fan-out against baselines")
     bench.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, not figures")
     bench.add_argument("--no-notebooks", action="store_true", help="skip timing the notebooks")
+    bench.add_argument("--notebooks", action="store_true", help="only time the notebooks, one after another")
     bench.add_argument("--output", default=str(REPO_DIR / "benchmarks" / "results.json"))
     bench.add_argument("--update-readme", action="store_true", help="write the table into README.md")
     bench.add_argument("--board", action="store_true", help="only the workshop board: 100 attendees reporting")

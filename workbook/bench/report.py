@@ -31,6 +31,12 @@ def machine() -> dict:
     }
 
 
+def run_notebooks(progress: Callable[[str], object] = print) -> dict:
+    """Only the notebook times (``bench --notebooks``)."""
+    progress("notebooks, headless, one after another as a learner runs them …")
+    return {"notebook_seconds": notebook_seconds()}
+
+
 def notebook_seconds() -> dict:
     from nbclient.exceptions import CellExecutionError
 
@@ -176,8 +182,11 @@ def table(results: dict) -> str:
     if results.get("soak"):
         lines += soak_rows(results["soak"]["layouts"])
     if results["notebook_seconds"]:
+        seconds = results["notebook_seconds"]
         lines += ["", "| notebook (headless, kernel start included) | seconds |", "|---|---|"]
-        lines += [f"| {name} | {seconds} |" for name, seconds in results["notebook_seconds"].items()]
+        lines += [f"| {name} | {value} |" for name, value in seconds.items()]
+        measured = [value for value in seconds.values() if isinstance(value, (int, float))]
+        lines.append(f"| **all {len(measured)}, one after another** | **{sum(measured):.1f}** |")
     return "\n".join(lines)
 
 
@@ -227,16 +236,20 @@ def update_readme(results: dict, readme: Path = REPO_DIR / "README.md") -> None:
     update_files(results)
 
 
+#: Parts of the results measured by runs of their own (``bench --soak``, ``bench --notebooks``).
+SEPARATE_PARTS = ("soak", "notebook_seconds")
+
+
 def merged_with_previous(results: dict, output: Path) -> dict:
-    """The main run and the soak (``bench --soak``) are run apart: each keeps the other's figures."""
+    """A run updates only what it measured: the main run keeps the soak (and the notebook
+    times when it skipped them), a ``--soak`` or ``--notebooks`` run keeps everything else."""
     if not output.exists():
         return results
     previous = json.loads(output.read_text())
-    if "soak" not in results and "soak" in previous:
-        return {**results, "soak": previous["soak"]}
-    if set(results) == {"soak"}:
+    if set(results) <= set(SEPARATE_PARTS):
         return {**previous, **results}
-    return results
+    kept = {part: previous[part] for part in SEPARATE_PARTS if previous.get(part) and not results.get(part)}
+    return {**results, **kept}
 
 
 def save(results: dict, output: Path) -> None:
