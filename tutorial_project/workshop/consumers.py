@@ -17,10 +17,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
+from websocket_app.limits import FrameLimit
 from websocket_app.protocol import (
     CLOSE_CODES,
-    FLOOD_CLOSE_AFTER,
-    RATE_LIMITED,
     UNAUTHENTICATED,
     BadFrame,
     decode_frame,
@@ -73,12 +72,13 @@ class ReportConsumer(BoardConsumer):
             )
             return
         self.workshop = self.attendee.workshop
-        self.limiter = attendee_bucket(self.attendee.pk)
-        self.dropped_in_a_row = 0
+        self.rate_limit = FrameLimit(
+            attendee_bucket(self.attendee.pk), unit="reports", advice="this one was dropped, send it again later"
+        )
         self.exercise_ids, self.outcomes = exercise_ids(), outcome_names()
 
     async def receive(self, text_data=None, bytes_data=None):
-        if self.attendee is None or not await self.within_rate_limit():
+        if self.attendee is None or not await self.rate_limit.admit(self):
             return
         try:
             report = parse_report(decode_frame(text_data, bytes_data), self.exercise_ids, self.outcomes)
@@ -98,23 +98,6 @@ class ReportConsumer(BoardConsumer):
                 },
             )
         await self.send(text_data=event_frame("recorded", id=report["report_id"]))
-
-    async def within_rate_limit(self) -> bool:
-        if self.limiter.allow():
-            self.dropped_in_a_row = 0
-            return True
-        self.dropped_in_a_row += 1
-        if self.dropped_in_a_row > FLOOD_CLOSE_AFTER:
-            await self.refuse(RATE_LIMITED, "too many reports: the connection is closed")
-        else:
-            await self.send(
-                text_data=error_frame(
-                    "rate_limited",
-                    f"slow down: at most {self.limiter.per_second:g} reports per second; "
-                    "this one was dropped, send it again later",
-                )
-            )
-        return False
 
 
 class LiveBoardConsumer(BoardConsumer):

@@ -10,12 +10,10 @@ import time
 from django.conf import settings
 
 from ..auth import AuthResult, authenticate_ticket, authenticate_token, query_parameter
-from ..limits import TokenBucket
+from ..limits import FrameLimit, TokenBucket
 from ..protocol import (
-    FLOOD_CLOSE_AFTER,
     RATE_LIMIT_BURST,
     RATE_LIMIT_PER_SECOND,
-    RATE_LIMITED,
     TOKEN_EXPIRED,
     error_frame,
     event_frame,
@@ -30,28 +28,11 @@ class RateLimitMixin:
         super().__init__(*args, **kwargs)
         override = settings.WORKBOOK_RATE_LIMIT_PER_SECOND  # benchmarks lift the limit
         per_second = float(override) if override is not None else RATE_LIMIT_PER_SECOND
-        self.limiter = TokenBucket(per_second, RATE_LIMIT_BURST)
-        self.dropped_in_a_row = 0
+        self.rate_limit = FrameLimit(TokenBucket(per_second, RATE_LIMIT_BURST))
 
     async def receive(self, text_data=None, bytes_data=None):
-        if await self.within_rate_limit():
+        if await self.rate_limit.admit(self):  # False: dropped, and the client told why
             await super().receive(text_data, bytes_data)
-
-    async def within_rate_limit(self) -> bool:
-        if self.limiter.allow():
-            self.dropped_in_a_row = 0
-            return True
-        self.dropped_in_a_row += 1
-        if self.dropped_in_a_row > FLOOD_CLOSE_AFTER:
-            await self.refuse(RATE_LIMITED, "too many messages: the connection is closed")
-        else:
-            await self.send(
-                text_data=error_frame(
-                    "rate_limited",
-                    f"slow down: at most {self.limiter.per_second:g} messages per second; this one was dropped",
-                )
-            )
-        return False
 
 
 class TicketAuthMixin:
