@@ -70,11 +70,17 @@ def test_the_demo_users_sign_in_with_the_fast_hasher_in_the_copy(folder):
     folder.run("test_sign_in.py", expect={"test_alice_signs_in": "PASSED", "test_a_wrong_password_does_not": "PASSED"})
 
 
-def test_only_the_plugins_the_folder_needs_are_loaded(folder):
-    (folder.path / "test_plugins.py").write_text(
+def test_a_run_loads_only_what_the_folder_needs(folder):
+    (folder.path / "test_loaded.py").write_text(
+        "import sys\n"
+        "from django.conf import settings\n"
         "def test_plugins(request):\n"
         "    names = {name for name, _ in request.config.pluginmanager.list_name_plugin()}\n"
         "    assert {'pytest_asyncio.plugin', 'pytest_timeout'} <= names, names\n"
         "    assert 'anyio' not in names, names\n"
+        "def test_settings_for_tests_without_twisted():\n"
+        "    assert settings.SETTINGS_MODULE == 'settings_for_tests'\n"
+        "    assert 'daphne' not in settings.INSTALLED_APPS and 'websocket_app' in settings.INSTALLED_APPS\n"
+        "    assert 'twisted.internet.reactor' not in sys.modules\n"
     )
-    folder.run("test_plugins.py", expect={"test_plugins": "PASSED"})
+    folder.run("test_loaded.py", expect={"test_plugins": "PASSED", "test_settings_for_tests_without_twisted": "PASSED"})
