@@ -84,3 +84,19 @@ def test_a_run_loads_only_what_the_folder_needs(folder):
         "    assert 'twisted.internet.reactor' not in sys.modules\n"
     )
     folder.run("test_loaded.py", expect={"test_plugins": "PASSED", "test_settings_for_tests_without_twisted": "PASSED"})
+
+
+def test_each_run_sees_the_latest_code_and_environment(folder, monkeypatch):
+    """A run's process is started one run ahead; it must still import the files as they are now."""
+    test_file = folder.path / "test_latest.py"
+    for mark in ("first", "second"):
+        with (folder.path / "settings_for_tests.py").open("a") as settings:
+            settings.write(f"MARK = {mark!r}\n")
+        monkeypatch.setenv("WORKBOOK_TEST_MARK", mark)
+        test_file.write_text(
+            "import os\nfrom django.conf import settings\n"
+            f"def test_{mark}():\n"
+            f"    assert settings.MARK == {mark!r}\n"
+            f"    assert os.environ['WORKBOOK_TEST_MARK'] == {mark!r}\n"
+        )
+        folder.run("test_latest.py", expect={f"test_{mark}": "PASSED"})

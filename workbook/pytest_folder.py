@@ -12,6 +12,7 @@ half-torn-down state when a test hangs or crashes.
 
 import contextlib
 import html
+import json
 import os
 import re
 import shutil
@@ -101,6 +102,28 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 # as a process of its own, so they need not import it (and Twisted): ~0.2 s less per run.
 INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "daphne"]  # noqa: F405
 '''
+
+# Each run's process is started one run ahead: it imports pytest, its plugins and the libraries
+# conftest.py uses, then waits for pytest's arguments. It imports nothing of the project's or of
+# yours: the run does that, fresh. TestFolder starts the next one as soon as a run begins, so it
+# gets ready while that run works: ~0.3 s less per run.
+READY_PROCESS = """\
+import json
+import sys
+
+import pytest
+
+try:  # (not the plugins themselves: pytest rewrites their asserts as it imports them)
+    import _pytest.junitxml  # noqa: F401
+    import django.http, django.test, jwt, websockets.asyncio.client  # noqa: F401
+    import channels.auth, channels.generic.websocket, channels.routing, channels.testing  # noqa: F401
+except ImportError:
+    pass  # pytest says what is missing where a test needs it
+line = sys.stdin.readline()
+if not line:  # the notebook went away before asking for a run
+    sys.exit(0)
+sys.exit(pytest.main(json.loads(line)))
+"""
 
 SUMMARY = re.compile(r"^=* ?(?:\d+ \w+.* in [\d.]+s|no tests ran.*) ?=*$")
 OutcomeRow = tuple[str, str, str]  # (outcome, test id, message)
@@ -226,6 +249,38 @@ class TestFolder:
                 shutil.copy2(data_dir() / name, self.data / name)
         if (self.data / "db.sqlite3").exists():
             use_fast_hasher_for_demo_users(self.data / "db.sqlite3")
+        self._next: tuple[subprocess.Popen[str], dict[str, str]] | None = None
+        self._start_next_process()
+
+    def _start_next_process(self) -> None:
+        """Start the process of the next run (see READY_PROCESS)."""
+        env = self.environment()
+        process = subprocess.Popen(
+            [sys.executable, "-c", READY_PROCESS],
+            cwd=self.path,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._next = (process, env)
+
+    def _take_next_process(self) -> "subprocess.Popen[str]":
+        """The waiting process, or a new one if it died (an interrupt) or the environment changed."""
+        if self._next is None or self._next[0].poll() is not None or self._next[1] != self.environment():
+            self._stop_next_process()
+            self._start_next_process()
+        assert self._next is not None
+        process = self._next[0]
+        self._start_next_process()  # it gets ready while this run works
+        return process
+
+    def _stop_next_process(self) -> None:
+        if self._next is not None:
+            self._next[0].kill()
+            self._next[0].communicate()
+            self._next = None
 
     def __str__(self) -> str:
         return str(self.path)
@@ -268,10 +323,7 @@ class TestFolder:
         """
         report = self.path / ".report.xml"  # the outcomes, read back from pytest's JUnit XML
         report.unlink(missing_ok=True)
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
+        arguments = [
             "-q",
             "--tb=short",
             "--color=no",
@@ -284,20 +336,21 @@ class TestFolder:
             *options,
             *files,
         ]
+        command = [sys.executable, "-m", "pytest", *arguments]  # what the waiting process runs
+        process = self._take_next_process()
         started = time.monotonic()
         try:
-            done = subprocess.run(
-                command, cwd=self.path, env=self.environment(), capture_output=True, text=True, timeout=timeout
-            )
-            output, code = done.stdout + done.stderr, done.returncode
-        except subprocess.TimeoutExpired as expired:
-            output = (
-                (expired.stdout or b"").decode(errors="replace")
-                if isinstance(expired.stdout, bytes)
-                else (expired.stdout or "")
-            )
-            output += f"\n(pytest did not finish within {timeout} s and was stopped)"
+            stdout, stderr = process.communicate(json.dumps(arguments) + "\n", timeout=timeout)
+            output, code = stdout + stderr, process.returncode
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, _ = process.communicate()
+            output = stdout + f"\n(pytest did not finish within {timeout} s and was stopped)"
             code = -1
+        finally:
+            if process.poll() is None:  # interrupted: never leave the run behind
+                process.kill()
+                process.communicate()
         run = PytestRun(command, code, output, time.monotonic() - started, parse_report(report))
         for name, allowed in (expect or {}).items():
             allowed = (allowed,) if isinstance(allowed, str) else tuple(allowed)
@@ -308,4 +361,5 @@ class TestFolder:
         return run
 
     def remove(self) -> None:
+        self._stop_next_process()
         shutil.rmtree(self.path, ignore_errors=True)
