@@ -32,7 +32,10 @@ if str(PROJECT_DIR) not in sys.path:  # protocol.py is plain Python: no Django s
     sys.path.insert(0, str(PROJECT_DIR))
 from websocket_app.protocol import CLOSE_CODES, UNAUTHENTICATED  # noqa: E402
 
-SETTLE_SECONDS = 1.5  # daphne notices a crashed application within a second
+#: How long an accepted socket is watched: daphne notices a crashed application only at its
+#: next once-a-second check, so anything shorter could call a crash "not refused".
+SETTLE_SECONDS = 1.5
+LOG_WAIT_SECONDS = 1.0  #: at most, for the server's last log line of a refused handshake
 
 # The causes, as the helper names them.
 NOTHING_LISTENING = "nothing is listening"
@@ -83,7 +86,10 @@ class Attempt:
 
 
 async def attempt(ws_url: str, origin: str | None, settle: float = SETTLE_SECONDS) -> Attempt:
-    """One handshake; if it is accepted, listen for ``settle`` s or until the server closes."""
+    """One handshake; if it is accepted, listen for ``settle`` s or until the server closes.
+
+    ``settle=0`` only asks "accepted or not?" and closes at once.
+    """
     try:
         websocket = await connect(ws_url, origin=None if origin is None else Origin(origin), open_timeout=5)
     except websockets.InvalidStatus as refused:
@@ -97,10 +103,29 @@ async def attempt(ws_url: str, origin: str | None, settle: float = SETTLE_SECOND
         while (remaining := deadline - loop.time()) > 0:
             result.frames.append(await asyncio.wait_for(websocket.recv(), remaining))
     except TimeoutError:
-        await websocket.close()
+        pass
     except websockets.ConnectionClosed:
         result.close_code = websocket.close_code
+    finally:
+        await websocket.close()  # a no-op when the server closed it already
     return result
+
+
+async def wait_for_log_end(
+    read_log: Callable[[], str], start: int, path: str, timeout: float = LOG_WAIT_SECONDS
+) -> None:
+    """Return once the log (after ``start``) has the line that ends this handshake.
+
+    The server writes it *after* the client got its answer: daphne's ``WSDISCONNECT
+    /path`` or an HTTP access line ``"GET /path…" 404`` (daphne and runserver alike).
+    Waiting for that line, not for a fixed time, costs a few milliseconds. A log that
+    never gets it (a target without a log) costs ``timeout``, at most.
+    """
+    last_line = re.compile(rf'"(?:WSDISCONNECT {re.escape(path)}"|GET {re.escape(path)}[^"]*" \d{{3}})')
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not last_line.search(read_log()[start:]) and loop.time() < deadline:
+        await asyncio.sleep(0.005)
 
 
 def log_lines_since(log: str, start: int) -> list[str]:
@@ -138,12 +163,12 @@ async def why_refused(
     if token is not None:
         ws_url += ("&" if "?" in ws_url else "?") + f"token={token}"
     origin = own_origin if origin is SERVER_ORIGIN else origin
-    read_log = log or getattr(target, "log", None) or (lambda: "")
-    start = len(read_log())
+    read_log = log or getattr(target, "log", None)
+    start = len(read_log()) if read_log else 0
     first = await attempt(ws_url, origin)
-    if first.status is not None and first.status >= 400:
-        await asyncio.sleep(0.2)  # let the server finish writing its log lines
-    lines = log_lines_since(read_log(), start)
+    if read_log and first.status is not None and first.status >= 400:
+        await wait_for_log_end(read_log, start, urlsplit(ws_url).path)
+    lines = log_lines_since(read_log(), start) if read_log else []
     shown = urlsplit(ws_url)._replace(query="token=…" if token else "").geturl()
     evidence = [f"handshake to {shown} with Origin {origin!r}: " + _answer(first)]
     evidence += [line.strip() for line in lines if _worth_showing(line)][:4]
@@ -185,7 +210,7 @@ async def _forbidden(ws_url: str, origin: str | None, own_origin: str, evidence:
     """403: the Origin check, or a consumer that closed before accept(). Ask again with
     the server's own Origin to tell them apart: daphne logs both as WSREJECT."""
     if origin != own_origin:
-        second = await attempt(ws_url, own_origin, settle=0.2)
+        second = await attempt(ws_url, own_origin, settle=0)  # only the status counts
         evidence.append(f"same handshake with Origin {own_origin!r}: {_answer(second)}")
         if second.status != 403:
             return Diagnosis(
