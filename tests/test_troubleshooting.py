@@ -14,11 +14,16 @@ from workbook.proxy import ReverseProxy, rewrite_head
 from workbook.server import ServerStartError, start_server
 from workbook.troubleshooting import (
     BROKEN_ASGI,
+    at_once,
     import_check,
     import_traceback,
     installed_apps_diff,
+    log_until,
     show_diff,
+    start_in_background,
+    start_on_redis,
     start_runserver,
+    stop_at_once,
 )
 
 APP_REGISTRY_NOT_READY = "django.core.exceptions.AppRegistryNotReady: Apps aren't loaded yet."
@@ -135,6 +140,24 @@ async def test_two_processes_on_the_memory_layer_do_not_hear_each_other(chat_ser
     await bob.close()
 
 
+async def test_two_processes_on_one_redis_hear_each_other(tokens):
+    on_redis = start_on_redis(2)
+    try:
+        first, second = on_redis.servers
+        assert first.port != second.port and first.layer == second.layer == "redis"
+        alice = await Client.connect(first, token=tokens["alice"], path="ws/chat/across/")
+        assert await alice.receive() == {"message": "👋 alice joined the chat"}
+        bob = await Client.connect(second, token=tokens["bob"], path="ws/chat/across/")
+        assert await alice.receive() == await bob.receive() == {"message": "👋 bob joined the chat"}
+        await alice.send("hi bob")
+        assert await bob.receive() == {"message": "alice: hi bob"}
+        await alice.close()
+        await bob.close()
+    finally:
+        assert on_redis.stop()
+    assert not any(process.running for process in [on_redis.redis, *on_redis.servers])
+
+
 # --- 6. Origin and ALLOWED_HOSTS ----------------------------------------------------------
 async def test_a_foreign_origin_gets_403_and_a_log_without_reason(chat_server, broken_server, tokens):
     start = len(chat_server.log())
@@ -193,3 +216,43 @@ def test_the_proxy_stops_listening_when_stopped():
     proxy.stop()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+# --- The notebook's plumbing: servers at once, and never left behind ----------------------
+def test_at_once_returns_results_in_order_and_stops_what_started_when_one_fails():
+    assert at_once(lambda: 1, lambda: 2) == [1, 2]
+    started = []
+
+    def start_one():
+        started.append(start_runserver("troubleshooting.settings_no_daphne"))
+        return started[-1]
+
+    def fail():
+        raise RuntimeError("this start fails")
+
+    with pytest.raises(RuntimeError, match="this start fails"):
+        at_once(start_one, fail)
+    assert len(started) == 1 and not started[0].running
+
+
+def test_starting_again_under_a_name_stops_the_server_started_before(capsys):
+    from workbook.redis_server import start_redis
+
+    (first,) = start_in_background(redis=start_redis).wait()
+    (second,) = start_in_background(redis=start_redis).wait()
+    try:
+        assert not first.running and second.running
+        assert f"redis:     {second}" in capsys.readouterr().out  # what runs where is printed
+    finally:
+        stop_at_once(second)
+    assert not second.running
+    assert f"Stopped: {second}" in capsys.readouterr().out
+
+
+async def test_log_until_waits_for_a_line_and_fails_loudly_without_it(broken_server):
+    start = len(broken_server.log())
+    with pytest.raises(HandshakeRefused):
+        await Client.connect(broken_server, path="ws/closes-before-accept/")
+    assert "WSREJECT /ws/closes-before-accept/" in log_until(broken_server, "WSDISCONNECT", start)
+    with pytest.raises(TimeoutError, match="did not appear"):
+        log_until(broken_server, "a line no server writes", start, timeout=0.2)
