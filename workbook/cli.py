@@ -393,4 +393,7 @@ def main(argv: list[str]) -> int:
     # Ctrl-C must stop serve, board and watch even when this process was started with SIGINT
     # ignored (a shell's background job, a CI runner): Python then installs no handler of its own.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    from .processes import end_quickly
+
+    end_quickly()  # check, list, hint…: each ends 0.2 s sooner
     return args.handler(args)

@@ -2,6 +2,7 @@
 
 import atexit
 import contextlib
+import gc
 import os
 import signal
 import subprocess
@@ -149,6 +150,17 @@ class GuardedProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def end_quickly() -> None:
+    """Skip the garbage collection Python runs as it exits.
+
+    That last collection walks every object still alive — after importing Django,
+    daphne and IPython, about a million — only to free memory the operating system
+    takes back anyway: 0.2 s at the end of every command, 0.35 s for a notebook kernel.
+    ``gc.freeze()`` at exit moves them out of its reach; nothing else changes.
+    """
+    atexit.register(gc.freeze)
 
 
 @atexit.register
