@@ -1,5 +1,8 @@
 """Notebook 06's test folder: pytest in a subprocess, outcomes read back, expectations enforced."""
 
+import gc
+import shutil
+
 import pytest
 
 from workbook.pytest_folder import TestFolder, UnexpectedOutcome
@@ -100,3 +103,19 @@ def test_each_run_sees_the_latest_code_and_environment(folder, monkeypatch):
             f"    assert os.environ['WORKBOOK_TEST_MARK'] == {mark!r}\n"
         )
         folder.run("test_latest.py", expect={f"test_{mark}": "PASSED"})
+
+
+def test_the_waiting_process_stops_with_remove_and_when_the_folder_is_dropped():
+    removed = TestFolder()
+    waiting = removed._next[0]
+    removed.remove()
+    assert waiting.poll() is not None
+
+    dropped = TestFolder()
+    waiting, path = dropped._next[0], dropped.path
+    del dropped  # e.g. the cell that made it run again
+    gc.collect()
+    try:
+        assert waiting.wait(timeout=5) is not None
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,10 +104,10 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "daphne"]  # noqa: F405
 '''
 
-# Each run's process is started one run ahead: it imports pytest, its plugins and the libraries
-# conftest.py uses, then waits for pytest's arguments. It imports nothing of the project's or of
-# yours: the run does that, fresh. TestFolder starts the next one as soon as a run begins, so it
-# gets ready while that run works: ~0.3 s less per run.
+# Each run's process is started one run ahead: it imports pytest and the libraries conftest.py
+# uses, then waits for pytest's arguments. It imports nothing of the project's or of yours: the
+# run does that, fresh. TestFolder starts the next one as soon as a run begins, so it gets ready
+# while that run works: ~0.3 s less per run.
 READY_PROCESS = """\
 import json
 import sys
@@ -250,6 +251,7 @@ class TestFolder:
         if (self.data / "db.sqlite3").exists():
             use_fast_hasher_for_demo_users(self.data / "db.sqlite3")
         self._next: tuple[subprocess.Popen[str], dict[str, str]] | None = None
+        self._stop_when_dropped: weakref.finalize | None = None
         self._start_next_process()
 
     def _start_next_process(self) -> None:
@@ -265,6 +267,10 @@ class TestFolder:
             text=True,
         )
         self._next = (process, env)
+        # A folder dropped without remove() (its cell run again), or Python exiting, stops it too.
+        if self._stop_when_dropped is not None:
+            self._stop_when_dropped.detach()
+        self._stop_when_dropped = weakref.finalize(self, process.kill)
 
     def _take_next_process(self) -> "subprocess.Popen[str]":
         """The waiting process, or a new one if it died (an interrupt) or the environment changed."""
@@ -344,8 +350,8 @@ class TestFolder:
             output, code = stdout + stderr, process.returncode
         except subprocess.TimeoutExpired:
             process.kill()
-            stdout, _ = process.communicate()
-            output = stdout + f"\n(pytest did not finish within {timeout} s and was stopped)"
+            stdout, stderr = process.communicate()
+            output = stdout + stderr + f"\n(pytest did not finish within {timeout} s and was stopped)"
             code = -1
         finally:
             if process.poll() is None:  # interrupted: never leave the run behind
