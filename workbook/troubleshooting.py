@@ -8,9 +8,7 @@ Django, so on two cores five starts take about as long as two.
 """
 
 import ast
-import atexit
 import difflib
-import gc
 import socket
 import sys
 import time
@@ -130,9 +128,8 @@ def _free_port() -> int:
 #: Put first in the ``python -c`` of the processes started here. Python's last garbage
 #: collection at exit walks every object Django and daphne created: ~0.3 s for each
 #: process to end. Frozen objects are skipped, so it ends at once; nothing else changes.
+#: (The kernel does the same: ``processes.end_quickly``.)
 FREEZE_AT_EXIT = "import atexit, gc; atexit.register(gc.freeze)"
-atexit.register(gc.freeze)  # the same for the kernel of notebook 07: it shuts down ~0.35 s sooner
-
 #: ``python manage.py``, ending quickly.
 MANAGE_PY = (
     f"{FREEZE_AT_EXIT}; import runpy, sys; sys.argv[0] = 'manage.py'; runpy.run_path('manage.py', run_name='__main__')"
