@@ -2,9 +2,10 @@
 
 The broken variants live in ``tutorial_project/troubleshooting/``; the real project
 is never changed. Each runs in a process of its own (``start_server`` with another
-application, or ``start_runserver`` with other settings). The notebook starts all
-its servers at once (``start_in_background``): a start is mostly a new Python importing
-Django, so on two cores five starts take about as long as two.
+application, or ``start_runserver`` with other settings). The notebook starts its
+servers in the background, a case ahead of the one that uses them
+(``start_in_background``): a start is mostly a new Python importing Django, and the
+cases mostly wait, so the processor has time for both.
 """
 
 import ast
