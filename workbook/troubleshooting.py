@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from .redis_server import RedisServer
 
 BROKEN_ASGI = "troubleshooting.asgi:application"  # the real chat routes plus broken consumers
+#: The environment of a server whose log the notebook reads as it goes. daphne writes its
+#: access log (``WSREJECT /ws/chat/``, ``"GET /ws/chat/" 404``) to stdout and never flushes
+#: it: into a log file, Python then writes it only when a buffer of several KB is full.
+LOG_LINE_BY_LINE = {"PYTHONUNBUFFERED": "1"}
 
 
 # --- Showing a mistake --------------------------------------------------------------
@@ -140,7 +144,7 @@ MANAGE_PY = (
 def start_runserver(settings: str, timeout: float = 30.0) -> DevServer:
     """``python manage.py runserver --noreload 127.0.0.1:<free port>`` with ``settings``."""
     port = _free_port()
-    env = {**server_environment("chat"), "DJANGO_SETTINGS_MODULE": settings, "PYTHONUNBUFFERED": "1"}
+    env = {**server_environment("chat"), "DJANGO_SETTINGS_MODULE": settings, **LOG_LINE_BY_LINE}
     command = [sys.executable, "-c", MANAGE_PY, "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"]
     tag = new_tag("runserver")
     process, log_path = start_guarded(
@@ -243,9 +247,10 @@ def stop_at_once(*processes: Any, quiet: bool = False) -> None:
             print(f"Stopped: {process}" if did_stop is not False else f"Already stopped: {process}")
 
 
-def broken_server(**options: Any) -> Server:
-    """The real chat routes plus the broken consumers, in a daphne of its own."""
-    return start_server("chat", application=BROKEN_ASGI, **options)
+def broken_server(env: dict[str, str] | None = None, **options: Any) -> Server:
+    """The real chat routes plus the broken consumers, in a daphne of its own, its log
+    written line by line."""
+    return start_server("chat", application=BROKEN_ASGI, env={**LOG_LINE_BY_LINE, **(env or {})}, **options)
 
 
 @dataclass(eq=False)
