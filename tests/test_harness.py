@@ -115,3 +115,14 @@ def test_private_redis_answers_and_stops():
         assert ping(redis.host, redis.port)
         assert redis.url == f"redis://127.0.0.1:{redis.port}/0"
     assert not ping(redis.host, redis.port)
+
+
+def test_the_access_log_reaches_the_log_file_line_by_line(monkeypatch):
+    """A learner's machine has no PYTHONUNBUFFERED (this one may): the server sets it itself,
+    or daphne's access log would reach the file in 8 KiB blocks, long after the request."""
+    import httpx
+
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
+    with start_server("echo") as server:
+        assert httpx.get(server.url("/test-ws/"), timeout=5).status_code == 200
+        assert wait_until(lambda: '"GET /test-ws/' in server.log(), timeout=5), server.log_tail()

@@ -82,6 +82,9 @@ def server_environment(
         "DJANGO_SETTINGS_MODULE": "websocket_project.settings",
         "WORKBOOK_STAGE": stage,
         "WORKBOOK_CHANNEL_LAYER": layer,
+        # The log is a file: without this, daphne's access log (stdout) reaches it in 8 KiB
+        # blocks, and "what did the server see?" shows nothing for minutes.
+        "PYTHONUNBUFFERED": "1",
     }
     # A kernel may have set this for its own ORM cells; a server must not inherit it.
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -29,10 +29,6 @@ if TYPE_CHECKING:
     from .redis_server import RedisServer
 
 BROKEN_ASGI = "troubleshooting.asgi:application"  # the real chat routes plus broken consumers
-#: The environment of a server whose log the notebook reads as it goes. daphne writes its
-#: access log (``WSREJECT /ws/chat/``, ``"GET /ws/chat/" 404``) to stdout and never flushes
-#: it: into a log file, Python then writes it only when a buffer of several KB is full.
-LOG_LINE_BY_LINE = {"PYTHONUNBUFFERED": "1"}
 
 
 # --- Showing a mistake --------------------------------------------------------------
@@ -144,7 +140,7 @@ MANAGE_PY = (
 def start_runserver(settings: str, timeout: float = 30.0) -> DevServer:
     """``python manage.py runserver --noreload 127.0.0.1:<free port>`` with ``settings``."""
     port = _free_port()
-    env = {**server_environment("chat"), "DJANGO_SETTINGS_MODULE": settings, **LOG_LINE_BY_LINE}
+    env = {**server_environment("chat"), "DJANGO_SETTINGS_MODULE": settings}  # its log line by line too
     command = [sys.executable, "-c", MANAGE_PY, "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"]
     tag = new_tag("runserver")
     process, log_path = start_guarded(
@@ -248,9 +244,8 @@ def stop_at_once(*processes: Any, quiet: bool = False) -> None:
 
 
 def broken_server(env: dict[str, str] | None = None, **options: Any) -> Server:
-    """The real chat routes plus the broken consumers, in a daphne of its own, its log
-    written line by line."""
-    return start_server("chat", application=BROKEN_ASGI, env={**LOG_LINE_BY_LINE, **(env or {})}, **options)
+    """The real chat routes plus the broken consumers, in a daphne of its own."""
+    return start_server("chat", application=BROKEN_ASGI, env=env, **options)
 
 
 @dataclass(eq=False)
