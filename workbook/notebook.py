@@ -17,14 +17,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from IPython.display import HTML, Code, IFrame, display
 
 from .paths import PROJECT_DIR
-from .processes import end_quickly
 from .server import Server, start_server
 
 if TYPE_CHECKING:
     from .checker.outcome import Outcome
 
 _servers: dict[str, Server] = {}  # the server this kernel runs for each stage
-end_quickly()  # a kernel that shuts down (or restarts) is done ~0.35 s sooner
 _Result = TypeVar("_Result")
 
 

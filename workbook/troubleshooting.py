@@ -129,7 +129,7 @@ def _free_port() -> int:
 #: Put first in the ``python -c`` of the processes started here. Python's last garbage
 #: collection at exit walks every object Django and daphne created: ~0.3 s for each
 #: process to end. Frozen objects are skipped, so it ends at once; nothing else changes.
-#: (The kernel does the same: ``processes.end_quickly``.)
+#: (The workbook's own commands do the same: ``processes.end_quickly``; a kernel must not.)
 FREEZE_AT_EXIT = "import atexit, gc; atexit.register(gc.freeze)"
 #: ``python manage.py``, ending quickly.
 MANAGE_PY = (
