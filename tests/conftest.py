@@ -19,6 +19,8 @@ def pytest_configure(config):
     os.environ["WORKBOOK_DATA_DIR"] = str(_DATA_DIR)
     os.environ["WORKBOOK_FAST_PASSWORD_HASHER"] = "1"
     os.environ.pop("WORKBOOK_REDIS_URL", None)
+    # A learner's machine does not have it (this one may): whatever relies on it must set it.
+    os.environ.pop("PYTHONUNBUFFERED", None)
     # Jupyter writes to ~/.local/share/jupyter unless told otherwise.
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         os.environ[name] = str(_DATA_DIR / name.lower())
