@@ -35,7 +35,9 @@ def pytest_terminal_summary(terminalreporter):
 
     timings = getattr(sys.modules.get("test_notebooks"), "NOTEBOOK_SECONDS", {})
     if timings:
-        terminalreporter.section("notebook times (headless, kernel start included, each from an empty data folder)")
+        terminalreporter.section(
+            "notebook times (headless, kernel start included, one after another as a learner runs them)"
+        )
         for name, seconds in timings.items():
             terminalreporter.write_line(f"{seconds:6.1f} s  {name}")
         terminalreporter.write_line(f"{sum(timings.values()):6.1f} s  all {len(timings)} notebooks")

@@ -4,6 +4,7 @@ A cell may fail only if it is tagged ``raises-exception`` (it shows an error on
 purpose). Committed notebooks carry no outputs.
 """
 
+import re
 import time
 from pathlib import Path
 
@@ -30,23 +31,43 @@ def notebook_id(path: Path) -> str:
     return path.relative_to(REPO).as_posix()
 
 
+@pytest.fixture(scope="module")
+def learner_data_dir(tmp_path_factory):
+    """One data folder for all the notebooks, empty at first: the way a learner runs them.
+    (That any notebook opened first prepares an empty folder is tested below.)"""
+    return tmp_path_factory.mktemp("learner") / "data"
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
-def test_notebook_runs_headless_and_cleans_up(path, tmp_path, monkeypatch):
-    # An empty data folder, as on a hub or Binder where nobody ran `python -m workbook setup`:
-    # the notebook must migrate the database and create the demo users itself.
-    # And the password hasher a learner has (the other tests use a fast one): logins cost what they cost.
+def test_notebook_runs_headless_and_cleans_up(path, learner_data_dir, monkeypatch):
+    # The password hasher a learner has (the other tests use a fast one): logins cost what they cost.
     monkeypatch.delenv("WORKBOOK_FAST_PASSWORD_HASHER", raising=False)
-    notebook, seconds, run_id = run_notebook(path, env={"WORKBOOK_DATA_DIR": str(tmp_path / "data")})
+    notebook, seconds, run_id = run_notebook(path, env={"WORKBOOK_DATA_DIR": str(learner_data_dir)})
     NOTEBOOK_SECONDS[notebook_id(path)] = seconds  # printed at the end of the run (conftest.py)
     for cell, errors, expected in error_cells(notebook):
         raise AssertionError(
             f"cell {cell.id} {'did not raise' if expected else 'raised'}: {cell.source[:200]}\n"
             + "".join(f"{error.ename}: {error.evalue}" for error in errors)
         )
-    if path.parent.name == "notebooks":
-        assert "applied" in _all_output_text(notebook), "the notebook did not prepare the database itself"
-    # The kernel has shut down: nothing it started may still run.
+    assert_nothing_left(run_id)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
+def test_the_first_cell_prepares_an_empty_data_folder(path, tmp_path, monkeypatch):
+    """As on a hub or Binder where nobody ran `python -m workbook setup`, and the learner opens
+    this notebook first: its first cell migrates the database and creates the demo users."""
+    monkeypatch.delenv("WORKBOOK_FAST_PASSWORD_HASHER", raising=False)
+    notebook, _, run_id = run_notebook(path, env={"WORKBOOK_DATA_DIR": str(tmp_path / "data")}, code_cells=1)
+    assert not error_cells(notebook)
+    said = _all_output_text(notebook)
+    assert re.search(r"applied \d+ database migrations and created the demo users alice, bob, carol", said), said
+    assert_nothing_left(run_id)
+
+
+def assert_nothing_left(run_id: str) -> None:
+    """The kernel has shut down: nothing it started may still run."""
     deadline = time.monotonic() + 10
     while processes_with("WORKBOOK_NOTEBOOK_RUN", run_id) and time.monotonic() < deadline:
         time.sleep(0.1)

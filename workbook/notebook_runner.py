@@ -13,15 +13,18 @@ CELL_TIMEOUT = 60
 
 
 def run_notebook(
-    path: Path, cell_timeout: int = CELL_TIMEOUT, env: dict[str, str] | None = None
+    path: Path, cell_timeout: int = CELL_TIMEOUT, env: dict[str, str] | None = None, code_cells: int | None = None
 ) -> tuple[nbformat.NotebookNode, float, str]:
     """Execute ``path`` in a fresh kernel; return ``(notebook, seconds, run_id)``.
 
     Cells may raise only where tagged ``raises-exception``; others stop the run.
     ``WORKBOOK_NOTEBOOK_RUN`` marks every process the kernel starts, so callers can
-    prove afterwards that none is left.
+    prove afterwards that none is left. ``code_cells=N`` runs only the first N code cells.
     """
     notebook = nbformat.read(path, as_version=4)
+    if code_cells is not None:
+        code = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+        notebook.cells = notebook.cells[: code[code_cells - 1] + 1]
     run_id = uuid.uuid4().hex
     client = NotebookClient(
         notebook, timeout=cell_timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
