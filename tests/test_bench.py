@@ -75,8 +75,11 @@ def test_each_run_updates_only_what_it_measured(tmp_path):
     main = {"startup": {"s": 1}, "echo": {}, "fanout": [], "notebook_seconds": {"00.ipynb": 4.0, "01.ipynb": 2.5}}
     output.write_text(json.dumps({**main, "soak": {"layouts": ["old soak"]}}))
     assert merged_with_previous({"soak": {"layouts": ["new"]}}, output) == {**main, "soak": {"layouts": ["new"]}}
-    notebooks_only = merged_with_previous({"notebook_seconds": {"00.ipynb": 3.0}}, output)
+    notebooks_only = merged_with_previous(
+        {"notebook_seconds": {"00.ipynb": 3.0}, "notebook_run": {"date": "d"}}, output
+    )
     assert notebooks_only["notebook_seconds"] == {"00.ipynb": 3.0} and notebooks_only["startup"] == {"s": 1}
+    assert notebooks_only["notebook_run"] == {"date": "d"}
     assert notebooks_only["soak"] == {"layouts": ["old soak"]}
     skipped = merged_with_previous({**main, "startup": {"s": 2}, "notebook_seconds": {}}, output)
     assert skipped["startup"] == {"s": 2} and skipped["notebook_seconds"] == main["notebook_seconds"]

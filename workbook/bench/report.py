@@ -32,9 +32,17 @@ def machine() -> dict:
 
 
 def run_notebooks(progress: Callable[[str], object] = print) -> dict:
-    """Only the notebook times (``bench --notebooks``)."""
+    """The notebook times, and when and how busy the machine was (also ``bench --notebooks``)."""
     progress("notebooks, headless, one after another as a learner runs them …")
-    return {"notebook_seconds": notebook_seconds()}
+    load_before = load_average()
+    seconds = notebook_seconds()
+    return {
+        "notebook_seconds": seconds,
+        "notebook_run": {
+            "date": datetime.date.today().isoformat(),
+            "load_average": {"before": load_before, "after": load_average()},
+        },
+    }
 
 
 def notebook_seconds() -> dict:
@@ -67,10 +75,7 @@ def run(quick: bool, token: str, with_notebooks: bool = True, progress: Callable
     echo = measure.echo(count=50 if quick else 2000)
     progress(f"fan-out to {sizes} clients: memory, redis core, redis pub/sub …")
     fanout = measure.fanout(sizes, rounds=3 if quick else 40, token=token)
-    notebooks = {}
-    if with_notebooks:
-        progress("notebooks, headless …")
-        notebooks = notebook_seconds()
+    notebooks = run_notebooks(progress) if with_notebooks else {"notebook_seconds": {}}
     return {
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
@@ -79,7 +84,7 @@ def run(quick: bool, token: str, with_notebooks: bool = True, progress: Callable
         "startup": startup,
         "echo": echo,
         "fanout": fanout,
-        "notebook_seconds": notebooks,
+        **notebooks,
     }
 
 
@@ -183,7 +188,8 @@ def table(results: dict) -> str:
         lines += soak_rows(results["soak"]["layouts"])
     if results["notebook_seconds"]:
         seconds = results["notebook_seconds"]
-        lines += ["", "| notebook (headless, kernel start included) | seconds |", "|---|---|"]
+        measured_on = results.get("notebook_run", {}).get("date", results.get("date"))
+        lines += ["", f"| notebook (headless, kernel start included; {measured_on}) | seconds |", "|---|---|"]
         lines += [f"| {name} | {value} |" for name, value in seconds.items()]
         measured = [value for value in seconds.values() if isinstance(value, (int, float))]
         lines.append(f"| **all {len(measured)}, one after another** | **{sum(measured):.1f}** |")
@@ -237,7 +243,7 @@ def update_readme(results: dict, readme: Path = REPO_DIR / "README.md") -> None:
 
 
 #: Parts of the results measured by runs of their own (``bench --soak``, ``bench --notebooks``).
-SEPARATE_PARTS = ("soak", "notebook_seconds")
+SEPARATE_PARTS = ("soak", "notebook_seconds", "notebook_run")
 
 
 def merged_with_previous(results: dict, output: Path) -> dict:
