@@ -84,3 +84,12 @@ def test_each_run_updates_only_what_it_measured(tmp_path):
     skipped = merged_with_previous({**main, "startup": {"s": 2}, "notebook_seconds": {}}, output)
     assert skipped["startup"] == {"s": 2} and skipped["notebook_seconds"] == main["notebook_seconds"]
     assert skipped["soak"] == {"layouts": ["old soak"]}
+
+
+def test_the_notebook_times_alone_make_a_table():
+    """``bench --notebooks`` into a new results file: nothing else to show, no error."""
+    from workbook.bench.report import table
+
+    shown = table({"notebook_seconds": {"00.ipynb": 3.0, "01.ipynb": "failed", "02.ipynb": 2.5}})
+    assert shown.splitlines()[-1] == "| **all 2, one after another** | **5.5** |"
+    assert "| 01.ipynb | failed |" in shown

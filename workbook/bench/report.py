@@ -161,8 +161,9 @@ def soak_rows(soak: list) -> list:
 
 
 def table(results: dict) -> str:
-    if "startup" not in results:  # a soak on its own
-        return "\n".join(soak_rows(results["soak"]["layouts"])).strip()
+    if "startup" not in results:  # a soak or the notebooks on their own, into a new results file
+        parts = soak_rows(results["soak"]["layouts"]) if results.get("soak") else []
+        return "\n".join(parts + notebook_rows(results)).strip()
     startup, echo = results["startup"], results["echo"]
     load = results.get("load_average", {}).get("before")
     lines = [
@@ -186,14 +187,22 @@ def table(results: dict) -> str:
         )
     if results.get("soak"):
         lines += soak_rows(results["soak"]["layouts"])
-    if results["notebook_seconds"]:
-        seconds = results["notebook_seconds"]
-        measured_on = results.get("notebook_run", {}).get("date", results.get("date"))
-        lines += ["", f"| notebook (headless, kernel start included; {measured_on}) | seconds |", "|---|---|"]
-        lines += [f"| {name} | {value} |" for name, value in seconds.items()]
-        measured = [value for value in seconds.values() if isinstance(value, (int, float))]
-        lines.append(f"| **all {len(measured)}, one after another** | **{sum(measured):.1f}** |")
-    return "\n".join(lines)
+    return "\n".join(lines + notebook_rows(results))
+
+
+def notebook_rows(results: dict) -> list:
+    seconds = results.get("notebook_seconds")
+    if not seconds:
+        return []
+    measured_on = results.get("notebook_run", {}).get("date", results.get("date"))
+    measured = [value for value in seconds.values() if isinstance(value, (int, float))]
+    return [
+        "",
+        f"| notebook (headless, kernel start included; {measured_on}) | seconds |",
+        "|---|---|",
+        *(f"| {name} | {value} |" for name, value in seconds.items()),
+        f"| **all {len(measured)}, one after another** | **{sum(measured):.1f}** |",
+    ]
 
 
 def plot(results: dict, path: Path) -> None:
