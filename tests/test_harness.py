@@ -126,3 +126,35 @@ def test_the_access_log_reaches_the_log_file_line_by_line(monkeypatch):
     with start_server("echo") as server:
         assert httpx.get(server.url("/test-ws/"), timeout=5).status_code == 200
         assert wait_until(lambda: '"GET /test-ws/' in server.log(), timeout=5), server.log_tail()
+
+
+def test_the_guard_kills_a_child_that_ignores_sigterm():
+    """A stop is passed on at once; a child that does not stop within the guard's grace
+    (a consumer stuck in a thread, say) is killed, so no stop leaves a server behind."""
+    from workbook.guard import STOP_GRACE_SECONDS
+
+    stubborn = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
+    )
+    guard = subprocess.Popen(
+        [sys.executable, "-m", "workbook.guard", "--owner", str(os.getpid()), "--", sys.executable, "-c", stubborn],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert guard.stdout.readline() == "up\n"
+        (child,) = _children(guard.pid)
+        started = time.monotonic()
+        guard.terminate()
+        # The guard exits with its child's status: killed, -9, which an exit code shows as 247.
+        assert guard.wait(STOP_GRACE_SECONDS + 5) == -signal.SIGKILL % 256
+        assert STOP_GRACE_SECONDS - 0.5 < time.monotonic() - started < STOP_GRACE_SECONDS + 5
+        assert not os.path.exists(f"/proc/{child}")  # killed, and reaped by the guard
+    finally:
+        guard.kill()
+        guard.wait()
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in open(f"/proc/{pid}/task/{pid}/children").read().split()]
