@@ -39,6 +39,18 @@ def wait_until(condition, timeout: float = 10.0, interval: float = 0.05) -> bool
     return False
 
 
+def run_workbook(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m workbook ARGS`` in this checkout, as a learner types it; ``env`` adds to ours."""
+    return subprocess.run(
+        [sys.executable, "-m", "workbook", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
 def application_for(stage: str):
     """The websocket side of asgi.py for one stage, for in-process communicator tests."""
     from websocket_app.routing import websocket_urlpatterns_for

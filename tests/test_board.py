@@ -6,16 +6,13 @@ own folder, exactly as ``python -m workbook join`` and ``check`` do.
 """
 
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 
 import httpx
 import pytest
-from helpers import REPO
+from helpers import run_workbook
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -290,15 +287,7 @@ def test_report_outcome_never_raises_and_returns_at_once(tmp_path):
 
 
 # --- The real CLI: join, check, the board going down and coming back -------------------
-def cli(*args, env=None, timeout=120):
-    return subprocess.run(
-        [sys.executable, "-m", "workbook", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
+cli = run_workbook
 
 
 def wait_for(condition, timeout=15.0, what="the condition"):

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_workbook
 
 from workbook.checker.loading import learner_attribute, load_learner_module
 from workbook.exercises import content_hash, find_exercise, load_exercises
@@ -69,10 +70,7 @@ def test_ids_numbers_and_folders_all_find_an_exercise():
     assert find_exercise("3").id == find_exercise("03").id == find_exercise("03_rooms").id == "rooms"
 
 
-def workbook_command(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "workbook", *args], cwd=REPO_DIR, capture_output=True, text=True, timeout=120
-    )
+workbook_command = run_workbook
 
 
 def test_list_json_names_files_and_status():
@@ -143,15 +141,7 @@ def learner_folder(tmp_path: Path) -> Path:
 
 
 def isolated_command(tmp_path: Path, *args, timeout: float = 120):
-    env = {**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data")}
-    return subprocess.run(
-        [sys.executable, "-m", "workbook", *args],
-        cwd=REPO_DIR,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+    return run_workbook(*args, env={"WORKBOOK_DATA_DIR": str(tmp_path / "data")}, timeout=timeout)
 
 
 def test_status_belongs_to_the_file_contents_it_was_earned_on(tmp_path, monkeypatch):
@@ -184,25 +174,22 @@ from pathlib import Path
 from workbook.exercises import find_exercise, status_of
 print(status_of(find_exercise('echo_types'), Path({str(root)!r})))
 """
-    status = subprocess.run(
-        [sys.executable, "-c", env_check],
-        cwd=REPO_DIR,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data")},
-        timeout=60,
-    )
+
+    def status_now() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", env_check],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data")},
+            timeout=60,
+        )
+
+    status = status_now()
     assert status.stdout.strip() == "passed", status.stderr
     learner_file = root / exercise.files[0]
     learner_file.write_text(learner_file.read_text().replace("message.upper()", "message"))
-    status = subprocess.run(
-        [sys.executable, "-c", env_check],
-        cwd=REPO_DIR,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "WORKBOOK_DATA_DIR": str(tmp_path / "data")},
-        timeout=60,
-    )
+    status = status_now()
     assert status.stdout.strip() == "changed since last check", status.stderr
 
 

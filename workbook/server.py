@@ -169,18 +169,7 @@ def launch_server(
         redis_url = shared_redis_url()
     server_env = server_environment(stage, layer, redis_url, extra_pythonpath)
     server_env.update(env or {})
-    command = [
-        sys.executable,
-        "-m",
-        "workbook.warm_daphne",
-        "-b",
-        host,
-        "-p",
-        str(port),
-        "--access-log",
-        "-",
-        application,
-    ]
+    command = daphne_command(host, port, application)
     tag = new_tag(f"daphne-{stage}")
     process, log_path = start_guarded(
         command,
@@ -192,6 +181,11 @@ def launch_server(
         guard=guard,
     )
     return Server(process, log_path, tag, stage=stage, host=host, port=port, layer=layer)
+
+
+def daphne_command(host: str, port: int, application: str) -> list[str]:
+    """daphne with the start-up work done before it listens (``warm_daphne``), its access log on stdout."""
+    return [sys.executable, "-m", "workbook.warm_daphne", "-b", host, "-p", str(port), "--access-log", "-", application]
 
 
 def wait_until_ready(server: Server, timeout: float = 30.0, wait_for_handshake: bool = True) -> None:

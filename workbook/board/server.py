@@ -14,7 +14,14 @@ from pathlib import Path
 
 from ..paths import PROJECT_DIR, data_dir
 from ..processes import GuardedProcess, new_tag, start_guarded
-from ..server import LISTENING, PortInUseError, ServerStartError, check_port_free, server_environment
+from ..server import (
+    LISTENING,
+    PortInUseError,
+    ServerStartError,
+    check_port_free,
+    daphne_command,
+    server_environment,
+)
 
 APPLICATION = "workshop.asgi:application"
 INSTRUCTOR_FILE = "board-instructor.json"  # the last board's code and key, reused on restart
@@ -109,22 +116,14 @@ def start_board(
     if database is not None:
         board_env["WORKBOOK_BOARD_DB"] = str(database)
     board_env.update(env or {})
-    # daphne with the garbage collector's start-up pauses done before it listens (as serve does).
-    command = [
-        sys.executable,
-        "-m",
-        "workbook.warm_daphne",
-        "-b",
-        host,
-        "-p",
-        str(port),
-        "--access-log",
-        "-",
-        APPLICATION,
-    ]
     tag = new_tag("daphne-board")
     process, log_path = start_guarded(
-        command, env=board_env, cwd=PROJECT_DIR, log_dir=data_dir() / "logs", log_prefix="daphne-board", tag=tag
+        daphne_command(host, port, APPLICATION),
+        env=board_env,
+        cwd=PROJECT_DIR,
+        log_dir=data_dir() / "logs",
+        log_prefix="daphne-board",
+        tag=tag,
     )
     board = Board(process, log_path, tag, host=host, port=port, code=code, key=key, public_host=public_host)
     try:
